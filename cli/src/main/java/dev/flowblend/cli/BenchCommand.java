@@ -1,0 +1,188 @@
+package dev.flowblend.cli;
+
+import dev.flowblend.orchestrator.GenerationResult;
+import dev.flowblend.orchestrator.GenerationSpec;
+import dev.flowblend.orchestrator.Generator;
+import dev.flowblend.orchestrator.InProcessBackend;
+import dev.flowblend.orchestrator.PromptEncoder;
+import dev.flowblend.orchestrator.StagePlan;
+import dev.flowblend.orchestrator.VideoEncoder;
+import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.Plan;
+import dev.flowblend.runtime.Json;
+import dev.flowblend.runtime.ModelFamily;
+import dev.flowblend.runtime.RuntimeOptions;
+import dev.flowblend.runtime.Tokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * large-only vs a plan (flowblending by default), in-process (no RPC) and over gRPC (the demo's
+ * processes on loopback), same prompts and seeds, runs interleaved so drift hits both plans alike.
+ * Speedups are ratios of medians measured in the same run: of the sampling loop (what the plan
+ * changes, the quantity the FLOPs ratio predicts) and of the whole generation as a client sees it.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark large-only vs FlowBlending, in-process and over gRPC; prints a table (--json: a JSON line).")
+final class BenchCommand implements Callable<Integer> {
+    static final List<String> PROMPTS = List.of("a red circle moving right", "a blue square moving up",
+            "a green triangle moving left", "a yellow circle moving down", "a magenta square moving right");
+
+    @Option(names = "--runs", description = "Generations per plan and mode (default: ${DEFAULT-VALUE}).")
+    int runs = 6;
+
+    @Option(names = "--plan", description = "Plan to compare with large-only (default: ${DEFAULT-VALUE}).")
+    String plan = "flowblending";
+
+    @Option(names = "--threads", description = "ONNX Runtime intra-op threads in-process (default: ${DEFAULT-VALUE}, as the demo's workers).")
+    int threads = 1;
+
+    @Option(names = "--cluster", description = "Cluster config for the gRPC mode (default: deploy/demo.json).")
+    Path cluster;
+
+    @Option(names = "--json", description = "Print a JSON summary as the last stdout line.")
+    boolean json;
+
+    /** Per-run timings of one plan in one mode. */
+    record Times(List<Double> sampling, List<Double> total) {
+        Times() {
+            this(new ArrayList<>(), new ArrayList<>());
+        }
+
+        double medianSampling() {
+            return median(sampling);
+        }
+
+        double medianTotal() {
+            return median(total);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ModelFamily family = ModelFamily.load(ModelFamily.defaultDirectory());
+        StagePlan candidate = StagePlan.PRESETS.containsKey(plan) ? StagePlan.PRESETS.get(plan) : StagePlan.load(Path.of(plan));
+        StagePlan large = StagePlan.PRESETS.get("large-only");
+        int steps = family.conventions().defaultSteps();
+        Map<String, Times> inproc = inProcess(family, large, candidate);
+        Map<String, Times> grpc = overGrpc(large, candidate);
+        double flopsLarge;
+        double flopsPlan;
+        try (InProcessBackend b = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(1))) {
+            Generator g = new Generator(family, b, new PromptEncoder(Tokenizer.load(family), 16));
+            flopsLarge = g.flops(g.resolve(large, steps), 2);
+            flopsPlan = g.flops(g.resolve(candidate, steps), 2);
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("plan", candidate.name());
+        r.put("runs", runs);
+        r.put("steps", steps);
+        r.put("flops_speedup", round(flopsLarge / flopsPlan));
+        r.put("inprocess_speedup", round(ratio(inproc, Times::medianSampling)));
+        r.put("grpc_speedup", round(ratio(grpc, Times::medianSampling)));
+        r.put("inprocess_e2e_speedup", round(ratio(inproc, Times::medianTotal)));
+        r.put("grpc_e2e_speedup", round(ratio(grpc, Times::medianTotal)));
+        r.put("grpc_over_inprocess", round((double) r.get("grpc_speedup") / (double) r.get("inprocess_speedup")));
+        r.put("inprocess_over_flops", round((double) r.get("inprocess_speedup") / (double) r.get("flops_speedup")));
+        table(inproc, grpc, r);
+        if (json) {
+            System.out.println(Json.writeCompact(r));
+        }
+        return 0;
+    }
+
+    private Map<String, Times> inProcess(ModelFamily family, StagePlan large, StagePlan candidate) throws Exception {
+        Map<String, Times> t = times(large, candidate);
+        try (InProcessBackend backend = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(threads))) {
+            PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), 1024);
+            Generator g = new Generator(family, backend, prompts);
+            double guidance = family.conventions().defaultGuidanceScale();
+            for (int i = -1; i < runs; i++) {  // i = -1 warms up, unrecorded
+                for (StagePlan p : List.of(large, candidate)) {
+                    String prompt = PROMPTS.get(Math.floorMod(i, PROMPTS.size()));
+                    GenerationSpec spec = new GenerationSpec(prompt, prompts.tokens(prompt), prompts.tokens(""),
+                            Math.max(i, 0), family.conventions().defaultSteps(), guidance, p);
+                    long t0 = System.nanoTime();
+                    GenerationResult res = g.generate(spec, (a, b, c, d, e, f) -> { }, () -> false);
+                    VideoEncoder.encode(res.frames(), res.frameShape(), VideoEncoder.Container.MP4, 8,
+                            family.conventions().frameRate());
+                    double total = (System.nanoTime() - t0) / 1e6;
+                    if (i >= 0) {
+                        t.get(p.name()).sampling().add(res.samplingMs());
+                        t.get(p.name()).total().add(total);
+                    }
+                }
+                System.err.printf(Locale.ROOT, "\rin-process: %d/%d", i + 1, runs);
+            }
+            System.err.println();
+        }
+        return t;
+    }
+
+    private Map<String, Times> overGrpc(StagePlan large, StagePlan candidate) throws Exception {
+        Map<String, Times> t = times(large, candidate);
+        ClusterConfig base = ClusterConfig.load(cluster != null ? cluster : Launcher.home().resolve("deploy/demo.json"));
+        try (LocalCluster c = LocalCluster.start(base); GenerationClient client = new GenerationClient(c.target())) {
+            for (int i = -1; i < runs; i++) {
+                for (StagePlan p : List.of(large, candidate)) {
+                    GenerateRequest req = GenerateRequest.newBuilder()
+                            .setPrompt(PROMPTS.get(Math.floorMod(i, PROMPTS.size()))).setSeed(Math.max(i, 0))
+                            .setPlan(p == large ? Plan.newBuilder().setPreset("large-only").build() : Plans.toProto(p))
+                            .build();
+                    GenerationClient.Outcome o = client.generate(req, 600, x -> { });
+                    if (i >= 0) {
+                        t.get(p.name()).sampling().add(o.result().getMetadata().getTimings().getSamplingMs());
+                        t.get(p.name()).total().add(o.wallMs());
+                    }
+                }
+                System.err.printf(Locale.ROOT, "\rgRPC: %d/%d", i + 1, runs);
+            }
+            System.err.println();
+        }
+        return t;
+    }
+
+    private static Map<String, Times> times(StagePlan large, StagePlan candidate) {
+        Map<String, Times> t = new LinkedHashMap<>();
+        t.put(large.name(), new Times());
+        t.put(candidate.name(), new Times());
+        return t;
+    }
+
+    private static double ratio(Map<String, Times> t, java.util.function.ToDoubleFunction<Times> f) {
+        List<Times> v = new ArrayList<>(t.values());
+        return f.applyAsDouble(v.get(0)) / f.applyAsDouble(v.get(1));
+    }
+
+    private static void table(Map<String, Times> inproc, Map<String, Times> grpc, Map<String, Object> r) {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-12s %-14s %14s %14s%n", "mode", "plan", "sampling ms", "end-to-end ms");
+        for (var mode : List.of(Map.entry("in-process", inproc), Map.entry("gRPC", grpc))) {
+            mode.getValue().forEach((plan, t) -> System.out.printf(Locale.ROOT, "%-12s %-14s %14.1f %14.1f%n",
+                    mode.getKey(), plan, t.medianSampling(), t.medianTotal()));
+        }
+        System.out.printf(Locale.ROOT, "%nspeedup (large-only / %s): FLOPs %.3fx; in-process %.3fx sampling, %.3fx "
+                        + "end-to-end; gRPC %.3fx sampling, %.3fx end-to-end%n", r.get("plan"), r.get("flops_speedup"),
+                r.get("inprocess_speedup"), r.get("inprocess_e2e_speedup"), r.get("grpc_speedup"), r.get("grpc_e2e_speedup"));
+        System.out.printf(Locale.ROOT, "gRPC/in-process %.3f (target >= 0.97); in-process/FLOPs %.3f (target >= 0.90)%n",
+                r.get("grpc_over_inprocess"), r.get("inprocess_over_flops"));
+    }
+
+    static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(a);
+        return a.length == 0 ? Double.NaN : a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.flowblend.cli;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import dev.flowblend.orchestrator.OrchestratorConfig;
+import dev.flowblend.runtime.Json;
+import dev.flowblend.worker.WorkerConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A whole deployment in one file: the orchestrator and every worker. deploy/demo.json is one; the
+ * same format describes a cluster (each process reads its own section). Immutable.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+record ClusterConfig(String description, OrchestratorConfig orchestrator, List<WorkerConfig> workers) {
+
+    ClusterConfig {
+        Objects.requireNonNull(orchestrator, "cluster config needs an 'orchestrator' section");
+        workers = workers == null ? List.of() : List.copyOf(workers);
+        if (workers.stream().map(WorkerConfig::name).distinct().count() != workers.size()) {
+            throw new IllegalArgumentException("worker names must be unique: "
+                    + workers.stream().map(WorkerConfig::name).toList());
+        }
+    }
+
+    static ClusterConfig load(Path file) {
+        return Json.read(file, ClusterConfig.class);
+    }
+
+    WorkerConfig worker(String name) {
+        return workers.stream().filter(w -> w.name().equals(name)).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("no worker named '" + name + "' in the cluster config; workers are "
+                        + workers.stream().map(WorkerConfig::name).toList()));
+    }
+}

@@ -1,0 +1,99 @@
+package dev.flowblend.cli;
+
+import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.GenerationMetadata;
+import dev.flowblend.proto.generation.VideoFormat;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** A gRPC client: asks an orchestrator for one video, shows progress, writes the file. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate one video through a running orchestrator and write it to a file.")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--target", description = "Orchestrator address host:port (default: ${DEFAULT-VALUE}).")
+    String target = "127.0.0.1:8100";
+
+    @Option(names = "--prompt", required = true, description = "What to generate, e.g. \"a red circle moving right\".")
+    String prompt;
+
+    @Option(names = "--negative-prompt", description = "Negative prompt (default: empty, the null prompt).")
+    String negative = "";
+
+    @Option(names = "--seed", description = "Noise seed (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
+
+    @Option(names = "--steps", description = "Sampling steps (default: the family's, 50).")
+    int steps = 0;
+
+    @Option(names = "--guidance", description = "Guidance scale (default: the family's).")
+    Float guidance;
+
+    @Option(names = "--plan", description = "Preset (flowblending, large-only, small-only) or plan file (default: the orchestrator's).")
+    String plan;
+
+    @Option(names = "--out", description = "Output file; .gif writes a GIF, anything else MP4 (default: ${DEFAULT-VALUE}).")
+    Path out = Path.of("out.mp4");
+
+    @Option(names = "--scale", description = "Pixel upscale of the written video (default: the orchestrator's).")
+    int scale = 0;
+
+    @Option(names = "--timeout", description = "Deadline in seconds (default: ${DEFAULT-VALUE}).")
+    long timeout = 600;
+
+    @Override
+    public Integer call() throws Exception {
+        GenerateRequest.Builder r = request(prompt, seed).setNegativePrompt(negative).setSteps(steps).setVideoScale(scale)
+                .setFormat(out.toString().toLowerCase(Locale.ROOT).endsWith(".gif")
+                        ? VideoFormat.VIDEO_FORMAT_GIF : VideoFormat.VIDEO_FORMAT_MP4);
+        if (guidance != null) {
+            r.setGuidanceScale(guidance);
+        }
+        if (plan != null) {
+            r.setPlan(Plans.toProto(plan));
+        }
+        try (GenerationClient client = new GenerationClient(target)) {
+            ProgressBar bar = new ProgressBar(System.err, "sampling");
+            GenerationClient.Outcome o = client.generate(r.build(), timeout, bar::update);
+            Files.write(out, o.result().getVideo().toByteArray());
+            System.out.println(summary(out, o));
+        }
+        return 0;
+    }
+
+    static GenerateRequest.Builder request(String prompt, long seed) {
+        return GenerateRequest.newBuilder().setPrompt(prompt).setSeed(seed);
+    }
+
+    static String summary(Path out, GenerationClient.Outcome o) {
+        GenerationMetadata m = o.result().getMetadata();
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "wrote %s (%d bytes, %s) in %.0f ms; plan %s%n", out,
+                o.result().getVideo().size(), o.result().getMimeType(), o.wallMs(), m.getPlan()));
+        m.getServedMap().forEach((pool, steps) -> b.append(String.format(Locale.ROOT, "  %-6s served %2d steps: %s%n",
+                pool, steps.getStepsCount(), ranges(steps.getStepsList()))));
+        b.append(String.format(Locale.ROOT, "  velocity FLOPs %.3g (large-only %.3g, saving %.1f%%)",
+                m.getFlops(), m.getLargeOnlyFlops(), 100 * (1 - m.getFlops() / m.getLargeOnlyFlops())));
+        return b.toString();
+    }
+
+    /** "0-19, 40-49" for a sorted step list. */
+    static String ranges(java.util.List<Integer> steps) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < steps.size(); ) {
+            int j = i;
+            while (j + 1 < steps.size() && steps.get(j + 1) == steps.get(j) + 1) {
+                j++;
+            }
+            b.append(b.length() == 0 ? "" : ", ").append(steps.get(i));
+            if (j > i) {
+                b.append('-').append(steps.get(j));
+            }
+            i = j + 1;
+        }
+        return b.toString();
+    }
+}

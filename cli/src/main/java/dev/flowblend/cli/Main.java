@@ -1,0 +1,37 @@
+package dev.flowblend.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The ./flowblend launcher: one entry point, one subcommand per job. */
+@Command(name = "flowblend", mixinStandardHelpOptions = true, version = "flowblend 0.1.0",
+        description = "Stage-aware multi-model serving for flow-matching video diffusion (FlowBlending).",
+        subcommands = {DemoCommand.class, OrchestratorCommand.class, WorkerCommand.class, GenerateCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("flowblend " + cmd.getCommandName() + ": " + describe(ex));
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static String describe(Throwable ex) {
+        if (ex instanceof io.grpc.StatusRuntimeException s) {
+            return s.getStatus().getCode() + ": " + s.getStatus().getDescription();
+        }
+        return ex.getMessage() == null ? ex.toString() : ex.getMessage();
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+}

@@ -1,0 +1,59 @@
+package dev.flowblend.cli;
+
+import dev.flowblend.orchestrator.OrchestratorConfig;
+import dev.flowblend.orchestrator.OrchestratorServer;
+import dev.flowblend.runtime.Json;
+import dev.flowblend.runtime.ModelFamily;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Runs the orchestrator: GenerationService in front of the configured worker pools. */
+@Command(name = "orchestrator", mixinStandardHelpOptions = true,
+        description = "Run the orchestrator: owns the timestep loop and sends each step to the pool its plan names.")
+final class OrchestratorCommand implements Callable<Integer> {
+    @Option(names = "--cluster", description = "Cluster config file; its 'orchestrator' section is used.")
+    Path cluster;
+
+    @Option(names = "--config", description = "An orchestrator config file (the 'orchestrator' section alone).")
+    Path config;
+
+    @Option(names = "--port", description = "Port to listen on (0 = any free port).")
+    Integer port;
+
+    @Option(names = "--plan", description = "Default plan: a preset (flowblending, large-only, small-only) or a plan file.")
+    String plan;
+
+    @Option(names = "--models", description = "Model directory (default: the bundled models/).")
+    Path models;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((cluster == null) == (config == null)) {
+            throw new IllegalArgumentException("give exactly one of --cluster or --config");
+        }
+        OrchestratorConfig c = cluster != null ? ClusterConfig.load(cluster).orchestrator()
+                : Json.read(config, OrchestratorConfig.class);
+        if (port != null) {
+            c = c.withPort(port);
+        }
+        if (plan != null) {
+            c = c.withDefaultPlan(plan);
+        }
+        ModelFamily family = ModelFamily.load(models != null ? models
+                : c.modelsDir() != null ? Path.of(c.modelsDir()) : ModelFamily.defaultDirectory());
+        OrchestratorServer server = new OrchestratorServer(c, family,
+                NettyServerBuilder.forAddress(new InetSocketAddress(c.host(), c.port())),
+                OrchestratorServer.nettyChannels(c.maxMessageBytes()));
+        server.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "orchestrator-shutdown"));
+        System.out.println("orchestrator serving GenerationService on " + c.host() + ":" + server.port()
+                + " with pools " + c.pools().stream().map(OrchestratorConfig.PoolConfig::name).toList());
+        System.out.flush();
+        server.awaitTermination();
+        return 0;
+    }
+}

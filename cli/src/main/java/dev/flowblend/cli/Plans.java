@@ -1,0 +1,35 @@
+package dev.flowblend.cli;
+
+import dev.flowblend.orchestrator.StagePlan;
+import dev.flowblend.proto.generation.BoundaryUnit;
+import dev.flowblend.proto.generation.Plan;
+import dev.flowblend.proto.generation.Segment;
+import dev.flowblend.proto.generation.Segments;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Client-side plan arguments: a preset name, or a plan file sent as explicit segments. */
+final class Plans {
+    private Plans() {
+    }
+
+    static Plan toProto(String presetOrFile) {
+        Path p = Path.of(presetOrFile);
+        if (!presetOrFile.endsWith(".json") || !Files.isRegularFile(p)) {
+            if (presetOrFile.endsWith(".json")) {
+                throw new IllegalArgumentException("plan file " + presetOrFile + " does not exist");
+            }
+            return Plan.newBuilder().setPreset(presetOrFile).build();
+        }
+        return toProto(StagePlan.load(p));
+    }
+
+    static Plan toProto(StagePlan plan) {
+        Segments.Builder s = Segments.newBuilder().setUnit(plan.unit() == StagePlan.Unit.SIGMA
+                ? BoundaryUnit.SIGMA : BoundaryUnit.STEP_FRACTION);
+        for (StagePlan.Segment seg : plan.segments()) {
+            s.addSegments(Segment.newBuilder().setPool(seg.pool()).setEnd(seg.end()));
+        }
+        return Plan.newBuilder().setSegments(s).build();
+    }
+}

@@ -1,0 +1,64 @@
+"""Stage: train the tubelet video autoencoder, then fix its latent normalisation."""
+import time
+
+import numpy as np
+import torch
+
+import common
+import nets
+from common import log
+
+STEPS = 1400
+BATCH = 32
+
+
+def foreground_weight(v):
+    # The object covers ~8% of pixels; weight it up so the decoder keeps shape edges sharp.
+    med = v.median(dim=2, keepdim=True).values.median(dim=3, keepdim=True).values
+    fg = ((v - med).abs().sum(-1, keepdim=True) > 0.15).float()
+    return 1.0 + 6.0 * fg
+
+
+def main(seed):
+    t0 = time.time()
+    common.seed_all(seed + 1)
+    videos, _ = common.pool("train", 12000, seed + 11)
+    enc, dec = nets.VideoEncoder(), nets.VideoDecoder()
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(seed + 2)
+    for step in range(STEPS):
+        for g in opt.param_groups:
+            g["lr"] = common.lr_at(step, STEPS, 2e-3, warmup=100)
+        idx = torch.randint(0, len(videos), (BATCH,), generator=gen).numpy()
+        v = common.to_float(videos[idx])
+        z = enc.raw(v)
+        # latent noise makes the decoder tolerant of the small errors a sampler leaves in x_0
+        z_noisy = z + 0.1 * z.detach().std() * torch.randn(z.shape, generator=gen)
+        r = dec.raw(z_noisy)
+        w = foreground_weight(v)
+        loss = (w * ((r - v).abs() + 4 * (r - v) ** 2)).mean() + 1e-4 * z.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 100 == 0 or step == STEPS - 1:
+            log(f"autoencoder step {step} loss {loss.item():.4f} l1 {(r - v).abs().mean().item():.4f}")
+    enc.eval()
+    dec.eval()
+    with torch.no_grad():
+        zs = torch.cat([enc.raw(common.to_float(videos[i:i + 500])) for i in range(0, 4000, 500)])
+        shift = zs.mean(dim=(0, 2, 3, 4), keepdim=True)
+        scale = zs.std(dim=(0, 2, 3, 4), keepdim=True)
+        for m in (enc, dec):
+            m.shift.copy_(shift)
+            m.scale.copy_(scale)
+        v = common.to_float(videos[:500])
+        rec = dec(enc(v))
+        log(f"autoencoder recon l1 {(rec - v).abs().mean().item():.4f} psnr "
+            f"{(10 * torch.log10(1 / ((rec - v) ** 2).mean())).item():.2f} dB")
+    torch.save({"enc": enc.state_dict(), "dec": dec.state_dict()}, common.work("autoencoder.pt"))
+    common.record_time("autoencoder", time.time() - t0)
+
+
+if __name__ == "__main__":
+    main(common.cli_seed())

@@ -1,0 +1,115 @@
+package dev.flowblend.orchestrator;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One worker as the orchestrator sees it: a channel, its in-flight count (for least-loaded
+ * picking), its health, and which conditioning ids it has been sent. Thread-safe. Owned by its
+ * {@link WorkerPool}, which closes it when the worker leaves the pool or the pool closes.
+ */
+final class Endpoint implements AutoCloseable {
+    static final String HEALTH_SERVICE = "inference.GRPCInferenceService";
+
+    private final String address;
+    private final ManagedChannel channel;
+    private final GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
+    private final AtomicInteger inflight = new AtomicInteger();
+    // Slightly shorter-lived than the worker's own cache entries; a miss anyway triggers a resend.
+    private final Cache<String, Boolean> sentContexts = Caffeine.newBuilder()
+            .maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
+    private volatile boolean healthy = true;
+
+    Endpoint(String address, ManagedChannel channel) {
+        this.address = address;
+        this.channel = channel;
+        this.stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+    }
+
+    String address() {
+        return address;
+    }
+
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub() {
+        return stub;
+    }
+
+    int inflight() {
+        return inflight.get();
+    }
+
+    void acquire() {
+        inflight.incrementAndGet();
+    }
+
+    void release() {
+        inflight.decrementAndGet();
+    }
+
+    boolean healthy() {
+        return healthy;
+    }
+
+    void markUnhealthy() {
+        healthy = false;
+    }
+
+    boolean hasContext(String id) {
+        return sentContexts.getIfPresent(id) != null;
+    }
+
+    void contextSent(String id) {
+        sentContexts.put(id, Boolean.TRUE);
+    }
+
+    void contextLost(String id) {
+        sentContexts.invalidate(id);
+    }
+
+    /** Asks the worker's gRPC health service; the answer arrives asynchronously. */
+    void checkHealth(long timeoutMillis) {
+        HealthGrpc.newStub(channel).withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
+                .check(HealthCheckRequest.newBuilder().setService(HEALTH_SERVICE).build(),
+                        new StreamObserver<>() {
+                            @Override
+                            public void onNext(HealthCheckResponse r) {
+                                healthy = r.getStatus() == HealthCheckResponse.ServingStatus.SERVING;
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                healthy = false;
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                            }
+                        });
+    }
+
+    /** Stops new calls; calls in flight finish (the channel shuts down gracefully). */
+    @Override
+    public void close() {
+        channel.shutdown();
+    }
+
+    void awaitClosed(long millis) throws InterruptedException {
+        if (!channel.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
+            channel.shutdownNow();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return address + (healthy ? "" : " (unhealthy)");
+    }
+}

@@ -1,0 +1,117 @@
+package dev.flowblend.orchestrator;
+
+import dev.flowblend.proto.generation.BoundaryUnit;
+import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.Plan;
+import dev.flowblend.proto.generation.Segment;
+import dev.flowblend.runtime.Manifest;
+import dev.flowblend.runtime.Tokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a GenerateRequest into a {@link GenerationSpec}, or refuses it with a message that names
+ * the field and the limit (the service answers INVALID_ARGUMENT with it). Thread-safe.
+ */
+final class GenerationRequests {
+    private final PromptEncoder prompts;
+    private final Manifest.Conventions conventions;
+    private final OrchestratorConfig.Limits limits;
+    private final Map<String, StagePlan> plans;
+    private final StagePlan defaultPlan;
+    private final Generator generator;
+
+    GenerationRequests(Generator generator, OrchestratorConfig.Limits limits, Map<String, StagePlan> plans,
+                       StagePlan defaultPlan) {
+        this.generator = generator;
+        this.prompts = generator.prompts();
+        this.conventions = generator.family().conventions();
+        this.limits = limits;
+        this.plans = Map.copyOf(plans);
+        this.defaultPlan = defaultPlan;
+    }
+
+    /** A refused request; the message is the status description. */
+    static final class Invalid extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Invalid(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    GenerationSpec parse(GenerateRequest r) throws Invalid {
+        String prompt = r.getPrompt().trim();
+        if (prompt.isEmpty()) {
+            throw new Invalid("prompt is empty; describe the video (e.g. \"a red circle moving right\")");
+        }
+        checkLength("prompt", r.getPrompt());
+        checkLength("negative_prompt", r.getNegativePrompt());
+        long[] ids = tokens("prompt", prompt);
+        long[] neg = tokens("negative_prompt", r.getNegativePrompt());
+        int steps = r.getSteps() == 0 ? conventions.defaultSteps() : r.getSteps();
+        if (r.getSteps() < 0 || steps > limits.maxSteps()) {
+            throw new Invalid("steps is " + Integer.toUnsignedString(r.getSteps()) + "; must be 1 to " + limits.maxSteps()
+                    + " (0 means the default, " + conventions.defaultSteps() + ")");
+        }
+        double g = r.hasGuidanceScale() ? r.getGuidanceScale() : conventions.defaultGuidanceScale();
+        if (!(g >= 1.0 && g <= limits.maxGuidanceScale())) {
+            throw new Invalid("guidance_scale is " + g + "; must be 1 to " + limits.maxGuidanceScale()
+                    + " (1 disables guidance)");
+        }
+        if (r.getVideoScale() > 16) {
+            throw new Invalid("video_scale is " + r.getVideoScale() + "; must be 1 to 16 (0 means the default)");
+        }
+        if (!r.getGenerationId().isEmpty() && !r.getGenerationId().matches("[A-Za-z0-9_-]{1,64}")) {
+            throw new Invalid("generation_id '" + r.getGenerationId() + "' must be 1-64 of [A-Za-z0-9_-]");
+        }
+        StagePlan plan = plan(r);
+        try {
+            generator.resolve(plan, steps);
+            return new GenerationSpec(prompt, ids, neg, r.getSeed(), steps, g, plan);
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(e.getMessage());
+        }
+    }
+
+    private void checkLength(String field, String text) throws Invalid {
+        if (text.length() > limits.maxPromptChars()) {
+            throw new Invalid(field + " has " + text.length() + " characters; the limit is " + limits.maxPromptChars());
+        }
+    }
+
+    private long[] tokens(String field, String text) throws Invalid {
+        try {
+            return prompts.tokens(text);
+        } catch (Tokenizer.PromptException e) {
+            throw new Invalid(field + " " + e.getMessage());
+        }
+    }
+
+    private StagePlan plan(GenerateRequest r) throws Invalid {
+        if (!r.hasPlan() || r.getPlan().getKindCase() == Plan.KindCase.KIND_NOT_SET) {
+            return defaultPlan;
+        }
+        Plan p = r.getPlan();
+        if (p.getKindCase() == Plan.KindCase.PRESET) {
+            StagePlan named = plans.get(p.getPreset());
+            if (named == null) {
+                throw new Invalid("plan.preset '" + p.getPreset() + "' is unknown; known plans: "
+                        + plans.keySet().stream().sorted().toList());
+            }
+            return named;
+        }
+        List<StagePlan.Segment> segs = new ArrayList<>();
+        try {
+            for (Segment s : p.getSegments().getSegmentsList()) {
+                segs.add(new StagePlan.Segment(s.getPool(), s.getEnd()));
+            }
+            StagePlan.Unit unit = p.getSegments().getUnit() == BoundaryUnit.SIGMA
+                    ? StagePlan.Unit.SIGMA : StagePlan.Unit.STEP_FRACTION;
+            return new StagePlan("custom", unit, segs);
+        } catch (IllegalArgumentException e) {
+            throw new Invalid("plan.segments: " + e.getMessage());
+        }
+    }
+}

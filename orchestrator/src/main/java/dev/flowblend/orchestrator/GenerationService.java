@@ -1,0 +1,164 @@
+package dev.flowblend.orchestrator;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.flowblend.proto.generation.Accepted;
+import dev.flowblend.proto.generation.CancelRequest;
+import dev.flowblend.proto.generation.CancelResponse;
+import dev.flowblend.proto.generation.GenerateEvent;
+import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.GenerationMetadata;
+import dev.flowblend.proto.generation.GenerationServiceGrpc;
+import dev.flowblend.proto.generation.Progress;
+import dev.flowblend.proto.generation.Result;
+import dev.flowblend.proto.generation.StepList;
+import dev.flowblend.proto.generation.Timings;
+import dev.flowblend.proto.generation.VideoFormat;
+import dev.flowblend.runtime.Tensors;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * GenerationService: validates, admits (bounded executor), runs the {@link Generator} in a
+ * cancellable context and streams its events. Client disconnects, deadlines and Cancel all cancel
+ * that context, which stops the sampler between steps and aborts the in-flight worker RPC.
+ * Thread-safe.
+ */
+final class GenerationService extends GenerationServiceGrpc.GenerationServiceImplBase {
+    private final Generator generator;
+    private final GenerationRequests requests;
+    private final ExecutorService executor;
+    private final OrchestratorConfig config;
+    private final Map<String, Context.CancellableContext> running = new ConcurrentHashMap<>();
+
+    GenerationService(Generator generator, GenerationRequests requests, ExecutorService executor,
+                      OrchestratorConfig config) {
+        this.generator = generator;
+        this.requests = requests;
+        this.executor = executor;
+        this.config = config;
+    }
+
+    @Override
+    public void generate(GenerateRequest request, StreamObserver<GenerateEvent> out) {
+        GenerationSpec spec;
+        try {
+            spec = requests.parse(request);
+        } catch (GenerationRequests.Invalid e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        String id = request.getGenerationId().isEmpty() ? UUID.randomUUID().toString() : request.getGenerationId();
+        Context.CancellableContext ctx = Context.current().withCancellation();
+        if (running.putIfAbsent(id, ctx) != null) {
+            out.onError(Status.ALREADY_EXISTS.withDescription("generation_id '" + id + "' is already running")
+                    .asRuntimeException());
+            return;
+        }
+        ServerCallStreamObserver<GenerateEvent> call = (ServerCallStreamObserver<GenerateEvent>) out;
+        try {
+            executor.execute(() -> ctx.run(() -> run(id, spec, request, ctx, call)));
+        } catch (RejectedExecutionException e) {
+            running.remove(id);
+            ctx.cancel(null);
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("orchestrator is at capacity ("
+                    + config.limits().maxConcurrentGenerations() + " running, " + config.limits().maxQueuedGenerations()
+                    + " queued: limits.max_concurrent_generations / max_queued_generations); retry later")
+                    .asRuntimeException());
+        }
+    }
+
+    private void run(String id, GenerationSpec spec, GenerateRequest request, Context.CancellableContext ctx,
+                     ServerCallStreamObserver<GenerateEvent> out) {
+        try {
+            String[] pools = generator.resolve(spec.plan(), spec.steps());
+            out.onNext(GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setGenerationId(id)
+                    .addAllStepPools(Arrays.asList(pools)).setSteps(spec.steps())).build());
+            long start = System.nanoTime();
+            GenerationResult r = generator.generate(spec, (step, steps, sigma, pool, worker, ms) ->
+                    out.onNext(GenerateEvent.newBuilder().setProgress(Progress.newBuilder().setStep(step).setSteps(steps)
+                            .setSigma(sigma).setPool(pool).setWorker(worker).setMillis(ms)).build()), ctx::isCancelled);
+            boolean gif = request.getFormat() == VideoFormat.VIDEO_FORMAT_GIF;
+            long v0 = System.nanoTime();
+            int scale = request.getVideoScale() == 0 ? config.videoScale() : request.getVideoScale();
+            byte[] video = VideoEncoder.encode(r.frames(), r.frameShape(),
+                    gif ? VideoEncoder.Container.GIF : VideoEncoder.Container.MP4, scale,
+                    generator.family().conventions().frameRate());
+            double videoMs = (System.nanoTime() - v0) / 1e6;
+            Result.Builder res = Result.newBuilder().setGenerationId(id).setVideo(ByteString.copyFrom(video))
+                    .setFormat(gif ? VideoFormat.VIDEO_FORMAT_GIF : VideoFormat.VIDEO_FORMAT_MP4)
+                    .setMimeType(gif ? "image/gif" : "video/mp4")
+                    .setMetadata(metadata(spec, r, videoMs, (System.nanoTime() - start) / 1e6));
+            if (request.getIncludeFrames()) {
+                res.setFrames(UnsafeByteOperations.unsafeWrap(Tensors.bytes(r.frames())));
+                for (int d : r.frameShape()) {
+                    res.addFramesShape(d);
+                }
+            }
+            out.onNext(GenerateEvent.newBuilder().setResult(res).build());
+            out.onCompleted();
+        } catch (BackendException e) {
+            out.onError(status(e, ctx, id).asRuntimeException());
+        } catch (Exception e) {
+            out.onError(Status.INTERNAL.withDescription("generation " + id + " failed: " + e).asRuntimeException());
+        } finally {
+            running.remove(id);
+            ctx.cancel(null);
+        }
+    }
+
+    private GenerationMetadata metadata(GenerationSpec spec, GenerationResult r, double videoMs, double totalMs) {
+        GenerationMetadata.Builder m = GenerationMetadata.newBuilder().setSeed(spec.seed()).setSteps(spec.steps())
+                .setGuidanceScale((float) spec.guidance()).setPlan(spec.plan().name() + " (" + spec.plan().describe() + ")")
+                .addAllStepPools(Arrays.asList(r.stepPools())).setFlops(r.flops()).setLargeOnlyFlops(r.largeOnlyFlops())
+                .setPrompt(spec.prompt());
+        r.served().forEach((pool, steps) -> m.putServed(pool, StepList.newBuilder()
+                .addAllSteps(steps.stream().map(Integer::valueOf).toList()).build()));
+        Timings.Builder t = Timings.newBuilder().setTotalMs(totalMs).setEncodePromptMs(r.encodePromptMs())
+                .setSamplingMs(r.samplingMs()).setDecodeMs(r.decodeMs()).setVideoEncodeMs(videoMs);
+        r.poolMillis().forEach(t::putPoolMs);
+        return m.setTimings(t).build();
+    }
+
+    private static Status status(BackendException e, Context ctx, String id) {
+        return switch (e.kind()) {
+            case CANCELLED, DEADLINE_EXCEEDED -> {
+                Throwable cause = ctx.cancellationCause();
+                boolean deadline = e.kind() == BackendException.Kind.DEADLINE_EXCEEDED
+                        || (ctx.getDeadline() != null && ctx.getDeadline().isExpired());
+                yield deadline ? Status.DEADLINE_EXCEEDED.withDescription("generation " + id + ": " + e.getMessage())
+                        : Status.CANCELLED.withDescription("generation " + id + " cancelled"
+                        + (cause == null ? "" : " (" + cause.getMessage() + ")"));
+            }
+            case UNAVAILABLE -> Status.UNAVAILABLE.withDescription(e.getMessage());
+            case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
+            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+            case INTERNAL -> Status.INTERNAL.withDescription(e.getMessage());
+        };
+    }
+
+    @Override
+    public void cancel(CancelRequest request, StreamObserver<CancelResponse> out) {
+        Context.CancellableContext ctx = running.get(request.getGenerationId());
+        if (ctx == null) {
+            out.onError(Status.NOT_FOUND.withDescription("no running generation has generation_id '"
+                    + request.getGenerationId() + "'").asRuntimeException());
+            return;
+        }
+        ctx.cancel(new IllegalStateException("Cancel was called"));
+        out.onNext(CancelResponse.newBuilder().setCancelled(true).build());
+        out.onCompleted();
+    }
+
+    int running() {
+        return running.size();
+    }
+}

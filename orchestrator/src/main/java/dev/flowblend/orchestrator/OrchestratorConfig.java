@@ -1,0 +1,150 @@
+package dev.flowblend.orchestrator;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The orchestrator's configuration: its port, the model family (for conventions, tokenizer and
+ * FLOPs), the worker pools and their endpoints, which pools host the text encoder and decoder,
+ * plans, and limits. Immutable; validated on construction with messages naming field and value.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record OrchestratorConfig(
+        String host,
+        int port,
+        String modelsDir,
+        List<PoolConfig> pools,
+        String textEncoderPool,
+        String decoderPool,
+        String defaultPlan,
+        Map<String, String> plans,
+        Limits limits,
+        long promptCacheEntries,
+        int videoScale,
+        long healthCheckMillis,
+        int maxMessageBytes,
+        int drainSeconds) {
+
+    public OrchestratorConfig {
+        host = host == null ? "127.0.0.1" : host;
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("orchestrator port is " + port + "; must be 0 to 65535");
+        }
+        if (pools == null || pools.isEmpty()) {
+            throw new IllegalArgumentException("orchestrator has no pools; configure at least one under 'pools'");
+        }
+        pools = List.copyOf(pools);
+        if (pools.stream().map(PoolConfig::name).distinct().count() != pools.size()) {
+            throw new IllegalArgumentException("pool names must be unique: " + pools.stream().map(PoolConfig::name).toList());
+        }
+        textEncoderPool = textEncoderPool == null ? StagePlan.LARGE : textEncoderPool;
+        decoderPool = decoderPool == null ? StagePlan.LARGE : decoderPool;
+        for (String p : List.of(textEncoderPool, decoderPool)) {
+            String pool = p;
+            if (pools.stream().noneMatch(c -> c.name().equals(pool))) {
+                throw new IllegalArgumentException("text_encoder_pool/decoder_pool '" + p + "' is not a configured pool");
+            }
+        }
+        defaultPlan = defaultPlan == null ? "flowblending" : defaultPlan;
+        plans = plans == null ? Map.of() : Map.copyOf(plans);
+        limits = limits == null ? Limits.DEFAULT : limits;
+        promptCacheEntries = promptCacheEntries == 0 ? 4096 : promptCacheEntries;
+        if (promptCacheEntries < 0) {
+            throw new IllegalArgumentException("prompt_cache_entries is " + promptCacheEntries + "; must be >= 0");
+        }
+        videoScale = videoScale == 0 ? 8 : videoScale;
+        if (videoScale < 1 || videoScale > 16) {
+            throw new IllegalArgumentException("video_scale is " + videoScale + "; must be 1 to 16");
+        }
+        healthCheckMillis = healthCheckMillis == 0 ? 2000 : healthCheckMillis;
+        if (healthCheckMillis < 100) {
+            throw new IllegalArgumentException("health_check_millis is " + healthCheckMillis + "; must be >= 100");
+        }
+        maxMessageBytes = maxMessageBytes == 0 ? 64 << 20 : maxMessageBytes;
+        if (maxMessageBytes < (1 << 20) || maxMessageBytes > (1 << 30)) {
+            throw new IllegalArgumentException("max_message_bytes is " + maxMessageBytes + "; must be 1 MiB to 1 GiB");
+        }
+        drainSeconds = drainSeconds == 0 ? 60 : drainSeconds;
+    }
+
+    public OrchestratorConfig withPort(int newPort) {
+        return new OrchestratorConfig(host, newPort, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds);
+    }
+
+    public OrchestratorConfig withPools(List<PoolConfig> newPools) {
+        return new OrchestratorConfig(host, port, modelsDir, newPools, textEncoderPool, decoderPool, defaultPlan, plans,
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds);
+    }
+
+    public OrchestratorConfig withDefaultPlan(String plan) {
+        return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, plan, plans,
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds);
+    }
+
+    public OrchestratorConfig withModelsDir(String dir) {
+        return new OrchestratorConfig(host, port, dir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds);
+    }
+
+    public PoolConfig pool(String name) {
+        return pools.stream().filter(p -> p.name().equals(name)).findFirst().orElse(null);
+    }
+
+    /**
+     * One pool: the velocity model its workers host and where they are — a static endpoint list,
+     * or a DNS name re-resolved every dns_refresh_millis (a Kubernetes headless Service resolves
+     * to one address per ready pod).
+     */
+    public record PoolConfig(String name, String model, List<String> endpoints, String dns, long dnsRefreshMillis) {
+        public PoolConfig {
+            Objects.requireNonNull(name, "pool name");
+            if (!name.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+                throw new IllegalArgumentException("pool name '" + name + "' must be lowercase letters, digits and '-'");
+            }
+            if (model == null || model.isBlank()) {
+                throw new IllegalArgumentException("pool '" + name + "' has no model (e.g. velocity-large)");
+            }
+            endpoints = endpoints == null ? List.of() : List.copyOf(endpoints);
+            if (endpoints.isEmpty() == (dns == null || dns.isBlank())) {
+                throw new IllegalArgumentException("pool '" + name + "' needs exactly one of 'endpoints' or 'dns'");
+            }
+            for (String e : endpoints) {
+                if (!e.matches("[^:\\s]+:\\d{1,5}")) {
+                    throw new IllegalArgumentException("pool '" + name + "' endpoint '" + e + "' must be host:port");
+                }
+            }
+            if (dns != null && !dns.matches("[^:\\s]+:\\d{1,5}")) {
+                throw new IllegalArgumentException("pool '" + name + "' dns '" + dns + "' must be host:port");
+            }
+            dnsRefreshMillis = dnsRefreshMillis == 0 ? 5000 : dnsRefreshMillis;
+            if (dnsRefreshMillis < 100) {
+                throw new IllegalArgumentException("pool '" + name + "' dns_refresh_millis is " + dnsRefreshMillis
+                        + "; must be >= 100");
+            }
+        }
+    }
+
+    /** Admission and request limits. */
+    public record Limits(int maxConcurrentGenerations, int maxQueuedGenerations, int maxPromptChars, int maxSteps,
+                         double maxGuidanceScale, long stepTimeoutMillis, int maxStepAttempts) {
+        public static final Limits DEFAULT = new Limits(4, 64, 1000, 1000, 30.0, 60_000, 3);
+
+        public Limits {
+            if (maxConcurrentGenerations < 1) {
+                throw new IllegalArgumentException("limits.max_concurrent_generations is " + maxConcurrentGenerations + "; must be >= 1");
+            }
+            if (maxQueuedGenerations < 0) {
+                throw new IllegalArgumentException("limits.max_queued_generations is " + maxQueuedGenerations + "; must be >= 0");
+            }
+            if (maxPromptChars < 1 || maxSteps < 1 || !(maxGuidanceScale >= 1)) {
+                throw new IllegalArgumentException("limits: max_prompt_chars and max_steps must be >= 1, max_guidance_scale >= 1");
+            }
+            if (stepTimeoutMillis < 1 || maxStepAttempts < 1) {
+                throw new IllegalArgumentException("limits: step_timeout_millis and max_step_attempts must be >= 1");
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.flowblend.orchestrator;
+
+import dev.flowblend.proto.generation.GenerationServiceGrpc;
+import dev.flowblend.runtime.ModelFamily;
+import dev.flowblend.runtime.Tokenizer;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The orchestrator process: GenerationService, health and reflection over the configured pools.
+ *
+ * <p>Close order: health NOT_SERVING; stop accepting calls; let running generations finish (up to
+ * drain_seconds); stop the generation executor; close the pools' channels; stop the scheduler.
+ */
+public final class OrchestratorServer implements AutoCloseable {
+    private final OrchestratorConfig config;
+    private final ModelFamily family;
+    private final ServerBuilder<?> builder;
+    private final Function<String, ManagedChannel> channels;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private ScheduledExecutorService scheduler;
+    private ThreadPoolExecutor generations;
+    private RemoteBackend backend;
+    private Server server;
+
+    /**
+     * @param builder where to listen (Netty port, or in-process in tests)
+     * @param channels how to reach a worker address (Netty by default; in-process in tests)
+     */
+    public OrchestratorServer(OrchestratorConfig config, ModelFamily family, ServerBuilder<?> builder,
+                              Function<String, ManagedChannel> channels) {
+        this.config = config;
+        this.family = family;
+        this.builder = builder;
+        this.channels = channels;
+    }
+
+    /** Plaintext Netty channels sized for real latents. */
+    public static Function<String, ManagedChannel> nettyChannels(int maxMessageBytes) {
+        return address -> NettyChannelBuilder.forTarget(address).usePlaintext()
+                .maxInboundMessageSize(maxMessageBytes)
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .build();
+    }
+
+    public OrchestratorServer start() throws IOException {
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "orchestrator-scheduler");
+            t.setDaemon(true);
+            return t;
+        });
+        backend = new RemoteBackend(family, config, channels, scheduler);
+        PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), config.promptCacheEntries());
+        Generator generator = new Generator(family, backend, prompts);
+        Map<String, StagePlan> plans = new HashMap<>(StagePlan.PRESETS);
+        config.plans().forEach((name, file) -> plans.put(name, StagePlan.load(Path.of(file))));
+        StagePlan defaultPlan = plans.get(config.defaultPlan());
+        if (defaultPlan == null) {
+            defaultPlan = StagePlan.load(Path.of(config.defaultPlan()));
+            plans.put(defaultPlan.name(), defaultPlan);
+        }
+        generator.resolve(defaultPlan, family.conventions().defaultSteps());  // fail fast on unknown pools
+        OrchestratorConfig.Limits l = config.limits();
+        BlockingQueue<Runnable> queue = l.maxQueuedGenerations() == 0
+                ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(l.maxQueuedGenerations());
+        generations = new ThreadPoolExecutor(l.maxConcurrentGenerations(), l.maxConcurrentGenerations(), 0,
+                TimeUnit.SECONDS, queue, r -> new Thread(r, "generation"), new ThreadPoolExecutor.AbortPolicy());
+        GenerationRequests requests = new GenerationRequests(generator, l, plans, defaultPlan);
+        server = builder
+                .maxInboundMessageSize(1 << 20)
+                .addService(new GenerationService(generator, requests, generations, config))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .build()
+                .start();
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(GenerationServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        return this;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    @Override
+    public void close() {
+        health.enterTerminalState();
+        try {
+            if (server != null) {
+                server.shutdown();
+                server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS);
+                server.shutdownNow();
+            }
+            if (generations != null) {
+                generations.shutdown();
+                if (!generations.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS)) {
+                    generations.shutdownNow();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (backend != null) {
+                backend.close();
+            }
+            if (scheduler != null) {
+                scheduler.shutdownNow();
+            }
+        }
+    }
+}

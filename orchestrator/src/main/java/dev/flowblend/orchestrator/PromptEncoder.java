@@ -1,0 +1,71 @@
+package dev.flowblend.orchestrator;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.flowblend.runtime.Tokenizer;
+import java.util.Arrays;
+
+/**
+ * Prompt to conditioning: tokenize with the family's vocabulary, run the text encoder (on the
+ * backend, i.e. the pool that hosts it), and cache the resulting contexts with Caffeine, keyed by
+ * token ids, so repeated prompts skip the encoder. Thread-safe.
+ */
+public final class PromptEncoder {
+    private final Tokenizer tokenizer;
+    private final Cache<Key, float[]> cache;
+
+    private record Key(long[] ids) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && Arrays.equals(k.ids, ids);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(ids);
+        }
+    }
+
+    public PromptEncoder(Tokenizer tokenizer, long cacheEntries) {
+        this.tokenizer = tokenizer;
+        this.cache = Caffeine.newBuilder().maximumSize(cacheEntries).recordStats().build();
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Token ids of the prompt; the exception message names the problem ("has unknown word 'x'"). */
+    public long[] tokens(String prompt) throws Tokenizer.PromptException {
+        return tokenizer.encode(prompt);
+    }
+
+    /** Conditioning for a generation: [cond, uncond] with guidance, [cond] without. */
+    public Conditioning encode(Backend backend, long[] prompt, long[] negative, boolean guidance)
+            throws BackendException {
+        float[] cond = context(backend, prompt);
+        if (!guidance) {
+            return Conditioning.of(cond, 1);
+        }
+        float[] uncond = context(backend, negative);
+        float[] both = new float[cond.length * 2];
+        System.arraycopy(cond, 0, both, 0, cond.length);
+        System.arraycopy(uncond, 0, both, cond.length, uncond.length);
+        return Conditioning.of(both, 2);
+    }
+
+    private float[] context(Backend backend, long[] ids) throws BackendException {
+        Key key = new Key(ids);
+        float[] hit = cache.getIfPresent(key);
+        if (hit != null) {
+            return hit;
+        }
+        float[] ctx = backend.encodeText(ids, 1);
+        cache.put(key, ctx);
+        return ctx;
+    }
+
+    public double hitRate() {
+        return cache.stats().hitRate();
+    }
+}

@@ -1,0 +1,230 @@
+package dev.flowblend.orchestrator;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.flowblend.proto.inference.InferParameter;
+import dev.flowblend.proto.inference.ModelInferRequest;
+import dev.flowblend.proto.inference.ModelInferResponse;
+import dev.flowblend.runtime.ModelFamily;
+import dev.flowblend.runtime.TensorSpec;
+import dev.flowblend.runtime.Tensors;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Models served by worker pools over the Open Inference Protocol. Every call has a deadline,
+ * goes to the least-loaded healthy worker of its pool, and is retried on another worker when the
+ * first is unavailable or full (a velocity call is a pure function of its inputs, so retrying is
+ * safe). Conditioning travels once per worker: afterwards only its id does, and a cache miss
+ * (FAILED_PRECONDITION with the flowblend-context-miss trailer) makes us resend it.
+ *
+ * <p>Thread-safe. Owns its pools and their channels; the scheduler is borrowed (the caller
+ * shuts it down after closing this backend).
+ */
+public final class RemoteBackend implements Backend {
+    static final Metadata.Key<String> CONTEXT_MISS =
+            Metadata.Key.of("flowblend-context-miss", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final ModelFamily family;
+    private final OrchestratorConfig config;
+    private final Map<String, WorkerPool> pools = new LinkedHashMap<>();
+    private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
+    private final String textEncoderModel;
+    private final String decoderModel;
+
+    public RemoteBackend(ModelFamily family, OrchestratorConfig config, Function<String, ManagedChannel> channels,
+                         ScheduledExecutorService scheduler) {
+        this(family, config, channels, scheduler, WorkerPool.Resolver.SYSTEM);
+    }
+
+    RemoteBackend(ModelFamily family, OrchestratorConfig config, Function<String, ManagedChannel> channels,
+                  ScheduledExecutorService scheduler, WorkerPool.Resolver resolver) {
+        this.family = family;
+        this.config = config;
+        this.textEncoderModel = family.byRole(ModelFamily.ROLE_TEXT_ENCODER).name();
+        this.decoderModel = family.byRole(ModelFamily.ROLE_DECODER).name();
+        for (OrchestratorConfig.PoolConfig pc : config.pools()) {
+            if (family.byName(pc.model()).isEmpty()) {
+                throw new IllegalArgumentException("pool '" + pc.name() + "' model '" + pc.model()
+                        + "' is not in the family's manifest");
+            }
+            WorkerPool pool = new WorkerPool(pc, channels, resolver);
+            pools.put(pc.name(), pool);
+            long hc = config.healthCheckMillis();
+            tasks.add(scheduler.scheduleWithFixedDelay(() -> pool.checkHealth(Math.min(hc, 1000)), 0, hc,
+                    TimeUnit.MILLISECONDS));
+            if (pc.dns() != null) {
+                tasks.add(scheduler.scheduleWithFixedDelay(pool::refresh, pc.dnsRefreshMillis(), pc.dnsRefreshMillis(),
+                        TimeUnit.MILLISECONDS));
+            }
+        }
+    }
+
+    @Override
+    public float[] encodeText(long[] tokenIds, int batch) throws BackendException {
+        TensorSpec in = family.byName(textEncoderModel).orElseThrow().inputs().get(0);
+        ModelInferRequest.Builder req = request(textEncoderModel)
+                .addInputs(input(in, batch)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(tokenIds)));
+        return floats(call(config.textEncoderPool(), req, null).response());
+    }
+
+    @Override
+    public float[] decode(float[] latent, int batch) throws BackendException {
+        TensorSpec in = family.byName(decoderModel).orElseThrow().inputs().get(0);
+        ModelInferRequest.Builder req = request(decoderModel)
+                .addInputs(input(in, batch)).addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent)));
+        return floats(call(config.decoderPool(), req, null).response());
+    }
+
+    @Override
+    public Velocity velocity(String pool, float[] latent, float[] timesteps, Conditioning conditioning, int batch)
+            throws BackendException {
+        WorkerPool p = pools.get(pool);
+        if (p == null) {
+            throw new BackendException(BackendException.Kind.INVALID_ARGUMENT, "no pool named '" + pool + "'");
+        }
+        List<TensorSpec> specs = family.byName(p.model()).orElseThrow().inputs();
+        ModelInferRequest.Builder req = request(p.model())
+                .putParameters("context_id", InferParameter.newBuilder().setStringParam(conditioning.id()).build());
+        for (TensorSpec t : specs) {
+            switch (t.name()) {
+                case "latent" -> req.addInputs(input(t, batch))
+                        .addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent)));
+                case "timestep" -> req.addInputs(input(t, batch))
+                        .addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(timesteps)));
+                case "context" -> { } // added per endpoint: only where it is not cached yet
+                default -> throw new BackendException(BackendException.Kind.INTERNAL, "model '" + p.model()
+                        + "' has input '" + t.name() + "' that flowblend does not know how to fill");
+            }
+        }
+        TensorSpec ctxSpec = family.byName(p.model()).orElseThrow().input("context");
+        Reply r = call(pool, req, new ContextAttachment(conditioning, ctxSpec, batch));
+        return new Velocity(floats(r.response()), r.worker());
+    }
+
+    private record ContextAttachment(Conditioning conditioning, TensorSpec spec, int batch) {
+    }
+
+    private record Reply(ModelInferResponse response, String worker) {
+    }
+
+    private Reply call(String poolName, ModelInferRequest.Builder base, ContextAttachment ctx) throws BackendException {
+        WorkerPool pool = pools.get(poolName);
+        List<Endpoint> tried = new ArrayList<>();
+        String lastError = "no endpoints";
+        int attempts = config.limits().maxStepAttempts();
+        boolean resent = false;
+        for (int attempt = 0; attempt < attempts; attempt++) {
+            Endpoint e = pool.pick(tried);
+            if (e == null) {
+                break;
+            }
+            ModelInferRequest req = withContext(base, ctx, e, resent);
+            e.acquire();
+            try {
+                ModelInferResponse resp = e.stub().withDeadlineAfter(config.limits().stepTimeoutMillis(), TimeUnit.MILLISECONDS)
+                        .modelInfer(req);
+                if (ctx != null) {
+                    e.contextSent(ctx.conditioning().id());
+                }
+                InferParameter w = resp.getParametersMap().get("worker_id");
+                return new Reply(resp, w != null && !w.getStringParam().isEmpty() ? w.getStringParam() : e.address());
+            } catch (StatusRuntimeException ex) {
+                Status.Code code = ex.getStatus().getCode();
+                lastError = e.address() + ": " + code + " " + ex.getStatus().getDescription();
+                Metadata trailers = ex.getTrailers();
+                if (code == Status.Code.FAILED_PRECONDITION && ctx != null && trailers != null
+                        && trailers.containsKey(CONTEXT_MISS) && !resent) {
+                    e.contextLost(ctx.conditioning().id());
+                    resent = true;
+                    attempt--;  // a cache miss is not a failed attempt: resend to the same worker
+                    continue;
+                }
+                switch (code) {
+                    case UNAVAILABLE -> {
+                        e.markUnhealthy();
+                        tried.add(e);
+                    }
+                    case RESOURCE_EXHAUSTED -> tried.add(e);
+                    case CANCELLED -> throw new BackendException(BackendException.Kind.CANCELLED, "cancelled", ex);
+                    case DEADLINE_EXCEEDED -> throw new BackendException(BackendException.Kind.DEADLINE_EXCEEDED,
+                            "pool '" + poolName + "' worker " + e.address() + " did not answer within the deadline", ex);
+                    default -> throw new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
+                            + "' worker " + e.address() + " refused the request: " + code + ": "
+                            + ex.getStatus().getDescription(), ex);
+                }
+            } finally {
+                e.release();
+            }
+        }
+        throw new BackendException(BackendException.Kind.UNAVAILABLE, "pool '" + poolName + "' has no worker that could serve "
+                + "the request after " + tried.size() + " tries (endpoints " + pool.endpoints() + "); last error: " + lastError);
+    }
+
+    private static ModelInferRequest withContext(ModelInferRequest.Builder base, ContextAttachment ctx, Endpoint e,
+                                                 boolean force) {
+        if (ctx == null || (!force && e.hasContext(ctx.conditioning().id()))) {
+            return base.build();
+        }
+        return base.clone().addInputs(input(ctx.spec(), ctx.batch()))
+                .addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(ctx.conditioning().context())))
+                .build();
+    }
+
+    private static ModelInferRequest.Builder request(String model) {
+        return ModelInferRequest.newBuilder().setModelName(model);
+    }
+
+    private static ModelInferRequest.InferInputTensor input(TensorSpec t, int batch) {
+        ModelInferRequest.InferInputTensor.Builder b = ModelInferRequest.InferInputTensor.newBuilder()
+                .setName(t.name()).setDatatype(t.dtype().wireName());
+        for (long d : t.withBatch(batch)) {
+            b.addShape(d);
+        }
+        return b.build();
+    }
+
+    private static float[] floats(ModelInferResponse r) throws BackendException {
+        if (r.getRawOutputContentsCount() < 1) {
+            throw new BackendException(BackendException.Kind.INTERNAL, "worker returned no raw_output_contents");
+        }
+        ByteBuffer b = r.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return Tensors.floats(b);
+    }
+
+    @Override
+    public boolean hasPool(String pool) {
+        return pools.containsKey(pool);
+    }
+
+    @Override
+    public String poolModel(String pool) {
+        WorkerPool p = pools.get(pool);
+        return p == null ? null : p.model();
+    }
+
+    /** Pool name to its endpoints' addresses, for status output. */
+    public Map<String, List<String>> endpoints() {
+        Map<String, List<String>> m = new LinkedHashMap<>();
+        pools.forEach((k, v) -> m.put(k, v.endpoints().stream().map(Endpoint::toString).toList()));
+        return m;
+    }
+
+    @Override
+    public void close() {
+        tasks.forEach(t -> t.cancel(false));
+        pools.values().forEach(WorkerPool::close);
+    }
+}

@@ -1,0 +1,136 @@
+package dev.flowblend.orchestrator;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import dev.flowblend.runtime.Json;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Which pool serves which sampling step: contiguous segments in sampling order, each ending at a
+ * step fraction (FlowBlending: large to 0.4, small to 0.8, large to 1.0) or at a noise level
+ * (Wan 2.2: the high-noise expert while sigma >= 0.875). Immutable and validated on construction.
+ * The plan file format is this record as JSON: {"name", "unit", "segments": [{"pool", "end"}]}.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record StagePlan(String name, Unit unit, List<Segment> segments) {
+
+    public static final String LARGE = "large";
+    public static final String SMALL = "small";
+    public static final Map<String, StagePlan> PRESETS = Map.of(
+            "flowblending", fractions("flowblending", LARGE, 0.4, SMALL, 0.8, LARGE, 1.0),
+            "large-only", fractions("large-only", LARGE, 1.0),
+            "small-only", fractions("small-only", SMALL, 1.0));
+
+    /** How segment ends are expressed. */
+    public enum Unit {
+        STEP_FRACTION, SIGMA;
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        static Unit parse(String s) {
+            return Unit.valueOf(s.toUpperCase(Locale.ROOT).replace('-', '_'));
+        }
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        String json() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** One run of consecutive steps on one pool, ending at {@code end}. */
+    public record Segment(String pool, double end) {
+        public Segment {
+            if (pool == null || pool.isBlank()) {
+                throw new IllegalArgumentException("segment pool is empty");
+            }
+            if (!Double.isFinite(end)) {
+                throw new IllegalArgumentException("segment end of pool '" + pool + "' is " + end);
+            }
+        }
+    }
+
+    public StagePlan {
+        name = name == null || name.isBlank() ? "custom" : name;
+        unit = unit == null ? Unit.STEP_FRACTION : unit;
+        if (segments == null || segments.isEmpty()) {
+            throw new IllegalArgumentException("plan '" + name + "' has no segments");
+        }
+        segments = List.copyOf(segments);
+        double prev = unit == Unit.STEP_FRACTION ? 0.0 : 1.0;
+        for (int i = 0; i < segments.size(); i++) {
+            double end = segments.get(i).end();
+            boolean last = i == segments.size() - 1;
+            if (unit == Unit.STEP_FRACTION) {
+                if (!(end > prev) || end > 1.0) {
+                    throw new IllegalArgumentException("plan '" + name + "' segment " + i + " ends at step fraction " + end
+                            + "; ends must increase strictly within (0, 1]");
+                }
+                if (last && end != 1.0) {
+                    throw new IllegalArgumentException("plan '" + name + "' ends at step fraction " + end
+                            + "; segments must cover the whole trajectory (the last must end at 1.0)");
+                }
+            } else {
+                if (!(end < prev) || end < 0.0) {
+                    throw new IllegalArgumentException("plan '" + name + "' segment " + i + " ends at sigma " + end
+                            + "; sigma ends must decrease strictly within [0, 1)");
+                }
+                if (last && end != 0.0) {
+                    throw new IllegalArgumentException("plan '" + name + "' ends at sigma " + end
+                            + "; segments must cover the whole trajectory (the last must end at sigma 0)");
+                }
+            }
+            prev = end;
+        }
+    }
+
+    /** A plan by step fraction from alternating (pool, end) pairs. */
+    public static StagePlan fractions(String name, Object... poolEndPairs) {
+        List<Segment> s = new ArrayList<>();
+        for (int i = 0; i < poolEndPairs.length; i += 2) {
+            s.add(new Segment((String) poolEndPairs[i], ((Number) poolEndPairs[i + 1]).doubleValue()));
+        }
+        return new StagePlan(name, Unit.STEP_FRACTION, s);
+    }
+
+    public static StagePlan load(Path file) {
+        return Objects.requireNonNull(Json.read(file, StagePlan.class), "plan file " + file + " is empty");
+    }
+
+    /**
+     * The pool of every step. By fraction, step k belongs to the first segment with
+     * k < round(end * steps); by sigma, to the first segment with sigma_k >= end.
+     */
+    public String[] resolve(int steps, double[] sigmas) {
+        String[] pools = new String[steps];
+        for (int k = 0; k < steps; k++) {
+            for (Segment seg : segments) {
+                boolean inside = unit == Unit.STEP_FRACTION ? k < Math.round(seg.end() * steps) : sigmas[k] >= seg.end();
+                if (inside) {
+                    pools[k] = seg.pool();
+                    break;
+                }
+            }
+            if (pools[k] == null) {
+                pools[k] = segments.get(segments.size() - 1).pool();
+            }
+        }
+        return pools;
+    }
+
+    /** Distinct pool names, in order of first use. */
+    public List<String> pools() {
+        return segments.stream().map(Segment::pool).distinct().toList();
+    }
+
+    /** A compact description, such as "large:0.4,small:0.8,large:1.0". */
+    public String describe() {
+        StringBuilder b = new StringBuilder();
+        for (Segment s : segments) {
+            b.append(b.length() == 0 ? "" : ",").append(s.pool()).append(':').append(s.end());
+        }
+        return (unit == Unit.SIGMA ? "sigma " : "") + b;
+    }
+}

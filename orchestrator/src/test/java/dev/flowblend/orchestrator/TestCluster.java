@@ -1,0 +1,85 @@
+package dev.flowblend.orchestrator;
+
+import dev.flowblend.proto.generation.GenerateEvent;
+import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.GenerationServiceGrpc;
+import dev.flowblend.runtime.ModelFamily;
+import dev.flowblend.runtime.RuntimeOptions;
+import dev.flowblend.worker.WorkerConfig;
+import dev.flowblend.worker.WorkerServer;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One large worker, N small workers and an orchestrator, over in-process transport (unit tests)
+ * or real loopback sockets (integration tests). Closes everything in reverse order.
+ */
+final class TestCluster implements AutoCloseable {
+    static final ModelFamily FAMILY = ModelFamily.load(ModelFamily.defaultDirectory());
+
+    final List<WorkerServer> workers = new ArrayList<>();
+    final OrchestratorServer orchestrator;
+    final ManagedChannel client;
+    final GenerationServiceGrpc.GenerationServiceBlockingStub stub;
+
+    TestCluster(boolean loopback, int smallWorkers, List<String> extraSmallEndpoints,
+                OrchestratorConfig.Limits limits) throws IOException {
+        List<String> large = List.of(startWorker(loopback, "large-0",
+                List.of("velocity-large", "text-encoder", "decoder")));
+        List<String> small = new ArrayList<>(extraSmallEndpoints);
+        for (int i = 0; i < smallWorkers; i++) {
+            small.add(startWorker(loopback, "small-" + i, List.of("velocity-small")));
+        }
+        OrchestratorConfig config = new OrchestratorConfig("127.0.0.1", 0, null, List.of(
+                new OrchestratorConfig.PoolConfig("large", "velocity-large", large, null, 0),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
+                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5);
+        String name = InProcessServerBuilder.generateName();
+        orchestrator = new OrchestratorServer(config, FAMILY,
+                loopback ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                        : InProcessServerBuilder.forName(name),
+                loopback ? OrchestratorServer.nettyChannels(64 << 20)
+                        : addr -> InProcessChannelBuilder.forName(addr).build()).start();
+        client = loopback ? NettyChannelBuilder.forAddress("127.0.0.1", orchestrator.port()).usePlaintext().build()
+                : InProcessChannelBuilder.forName(name).build();
+        stub = GenerationServiceGrpc.newBlockingStub(client);
+    }
+
+    private String startWorker(boolean loopback, String name, List<String> models) throws IOException {
+        WorkerConfig c = new WorkerConfig(name, name.substring(0, name.indexOf('-')), "127.0.0.1", 0, null, models,
+                RuntimeOptions.cpu(1), null, null, 0, 5);
+        String inproc = InProcessServerBuilder.generateName();
+        WorkerServer w = new WorkerServer(c, FAMILY, loopback
+                ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)) : InProcessServerBuilder.forName(inproc))
+                .start();
+        workers.add(w);
+        return loopback ? "127.0.0.1:" + w.port() : inproc;
+    }
+
+    /** All events of one Generate call (throws the call's status on failure). */
+    List<GenerateEvent> generate(GenerateRequest r) {
+        List<GenerateEvent> out = new ArrayList<>();
+        Iterator<GenerateEvent> it = stub.withDeadlineAfter(120, TimeUnit.SECONDS).generate(r);
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        client.shutdownNow();
+        orchestrator.close();
+        for (int i = workers.size() - 1; i >= 0; i--) {
+            workers.get(i).close();
+        }
+    }
+}

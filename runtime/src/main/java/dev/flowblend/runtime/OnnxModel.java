@@ -1,0 +1,118 @@
+package dev.flowblend.runtime;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One ONNX model in an ONNX Runtime session, fed and drained as little-endian byte buffers (the
+ * Open Inference Protocol's raw layout, so the worker never converts element by element).
+ *
+ * <p>Thread-safety: {@link #run} may be called concurrently (OrtSession is thread-safe); workers
+ * serialise calls per model through their batcher. Ownership: the creator closes it, after every
+ * caller of {@link #run} has returned.
+ */
+public final class OnnxModel implements AutoCloseable {
+    private final ModelEntry spec;
+    private final OrtSession session;
+    private final OnnxJavaType[] inputTypes;
+
+    private OnnxModel(ModelEntry spec, OrtSession session) {
+        this.spec = spec;
+        this.session = session;
+        this.inputTypes = spec.inputs().stream()
+                .map(t -> t.dtype() == DType.INT64 ? OnnxJavaType.INT64 : OnnxJavaType.FLOAT)
+                .toArray(OnnxJavaType[]::new);
+    }
+
+    /** Loads a family member; the exception names the model and the runtime's reason. */
+    public static OnnxModel load(ModelFamily family, ModelEntry spec, RuntimeOptions options) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            so.setIntraOpNumThreads(options.intraOpThreads());
+            so.setInterOpNumThreads(options.interOpThreads());
+            if (options.executionProvider().startsWith("cuda")) {
+                so.addCUDA(options.cudaDevice());
+            }
+            OrtSession session = env.createSession(family.path(spec).toString(), so);
+            return new OnnxModel(spec, session);
+        } catch (OrtException e) {
+            throw new IllegalStateException("cannot load model '" + spec.name() + "' with execution provider '"
+                    + options.executionProvider() + "': " + e.getMessage(), e);
+        }
+    }
+
+    public ModelEntry spec() {
+        return spec;
+    }
+
+    /**
+     * Runs one batch. {@code inputs} holds one buffer per manifest input, in manifest order, each
+     * {@code batch * sampleBytes} long; direct native-order buffers are passed to the runtime
+     * without a copy. Returns one little-endian buffer per manifest output, in manifest order.
+     */
+    public List<ByteBuffer> run(List<ByteBuffer> inputs, long batch) throws OrtException {
+        if (inputs.size() != spec.inputs().size()) {
+            throw new IllegalArgumentException("model '" + spec.name() + "' takes " + spec.inputs().size()
+                    + " inputs, got " + inputs.size());
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Map<String, OnnxTensor> feed = new HashMap<>();
+        try {
+            for (int i = 0; i < inputs.size(); i++) {
+                TensorSpec t = spec.inputs().get(i);
+                ByteBuffer b = inputs.get(i);
+                if (b.remaining() != batch * t.sampleBytes()) {
+                    throw new IllegalArgumentException("input '" + t.name() + "' holds " + b.remaining()
+                            + " bytes; batch " + batch + " needs " + batch * t.sampleBytes());
+                }
+                feed.put(t.name(), OnnxTensor.createTensor(env, b.order(ByteOrder.nativeOrder()),
+                        t.withBatch(batch), inputTypes[i]));
+            }
+            try (OrtSession.Result result = session.run(feed)) {
+                List<ByteBuffer> out = new ArrayList<>(spec.outputs().size());
+                for (TensorSpec t : spec.outputs()) {
+                    OnnxTensor o = (OnnxTensor) result.get(t.name()).orElseThrow(() ->
+                            new IllegalStateException("model '" + spec.name() + "' returned no '" + t.name() + "'"));
+                    out.add(o.getByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+                }
+                return out;
+            }
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Convenience for in-process callers: float inputs in, float outputs out. */
+    public List<float[]> runFloats(List<float[]> inputs, long batch) throws OrtException {
+        List<ByteBuffer> in = new ArrayList<>(inputs.size());
+        for (float[] a : inputs) {
+            in.add(Tensors.direct(a));
+        }
+        List<ByteBuffer> out = run(in, batch);
+        List<float[]> res = new ArrayList<>(out.size());
+        for (ByteBuffer b : out) {
+            res.add(Tensors.floats(b));
+        }
+        return res;
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("closing model '" + spec.name() + "': " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package dev.flowblend.worker;
+
+import dev.flowblend.runtime.TensorSpec;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Merges concurrent requests for one model into batches along dimension 0. Requests of different
+ * generations and timesteps share a batch: every per-sample quantity, the timestep included, is
+ * an input with a batch dimension.
+ *
+ * <p>One consumer thread runs the model; whenever it is free it takes everything queued, up to
+ * max_batch_size samples, waiting up to max_queue_delay for more only when that delay is set. So
+ * a lone request never waits, and under load batches form by themselves.
+ *
+ * <p>Thread-safety: {@link #submit} from any thread. Ownership: the worker server creates one per
+ * hosted model and closes it after the gRPC server has stopped accepting calls; close drains
+ * what is queued (accepted work is never dropped) and then stops the thread.
+ */
+final class DynamicBatcher implements AutoCloseable {
+
+    /** What runs a merged batch: the model, or a fake in tests. */
+    interface Runner {
+        List<ByteBuffer> run(List<ByteBuffer> inputs, long batch) throws Exception;
+    }
+
+    /** One request: its inputs (model input order, little-endian), sample count and outcome sink. */
+    record Job(List<ByteBuffer> inputs, int batch, Cancellation cancellation, Callback callback) {
+    }
+
+    interface Cancellation {
+        /** Null while the caller still wants the result; otherwise why it does not. */
+        InferException reason();
+    }
+
+    interface Callback {
+        void completed(List<ByteBuffer> outputs, int batchSize);
+
+        void failed(InferException error);
+    }
+
+    private final String model;
+    private final List<TensorSpec> inputSpecs;
+    private final List<TensorSpec> outputSpecs;
+    private final Runner runner;
+    private final WorkerConfig.Batching config;
+    private final BlockingDeque<Job> queue;
+    private final ByteBuffer[] scratch;
+    private final LongSupplier nanoTime;
+    private final Thread thread;
+    private volatile boolean closed;
+
+    DynamicBatcher(String model, List<TensorSpec> inputs, List<TensorSpec> outputs, Runner runner,
+                   WorkerConfig.Batching config, ThreadFactory threads, LongSupplier nanoTime) {
+        this.model = model;
+        this.inputSpecs = List.copyOf(inputs);
+        this.outputSpecs = List.copyOf(outputs);
+        this.runner = runner;
+        this.config = config;
+        this.queue = new LinkedBlockingDeque<>(config.maxQueueSize());
+        this.nanoTime = nanoTime;
+        // One direct buffer per input, sized for a full batch, reused for every batch: ONNX Runtime
+        // reads direct buffers in place, so merging costs one copy per request and no allocation.
+        this.scratch = new ByteBuffer[inputs.size()];
+        for (int i = 0; i < inputs.size(); i++) {
+            scratch[i] = ByteBuffer.allocateDirect(Math.toIntExact(inputs.get(i).sampleBytes() * config.maxBatchSize()))
+                    .order(ByteOrder.nativeOrder());
+        }
+        this.thread = threads.newThread(this::loop);
+        thread.start();
+    }
+
+    /** Queues a job; throws RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE once closing. */
+    void submit(Job job) throws InferException {
+        if (job.batch() > config.maxBatchSize()) {
+            throw InferException.invalid("batch of " + job.batch() + " samples exceeds max_batch_size "
+                    + config.maxBatchSize() + " of model '" + model + "'");
+        }
+        if (closed) {
+            throw new InferException(io.grpc.Status.Code.UNAVAILABLE, "worker is shutting down; retry on another worker");
+        }
+        if (!queue.offer(job)) {
+            throw new InferException(io.grpc.Status.Code.RESOURCE_EXHAUSTED, "model '" + model + "' queue is full ("
+                    + config.maxQueueSize() + " requests, batching.max_queue_size); retry later or on another worker");
+        }
+    }
+
+    int queued() {
+        return queue.size();
+    }
+
+    private void loop() {
+        Job carried = null;  // taken from the queue while waiting, but too large for that batch
+        while (true) {
+            Job first = carried;
+            carried = null;
+            if (first == null) {
+                try {
+                    first = closed ? queue.poll() : queue.poll(50, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    first = queue.poll();
+                }
+            }
+            if (first == null) {
+                if (closed) {
+                    return;
+                }
+                continue;
+            }
+            List<Job> jobs = new ArrayList<>();
+            carried = collect(first, jobs);
+            runBatch(jobs);
+        }
+    }
+
+    /** Fills {@code jobs} starting with {@code first}; returns a job taken but left for the next batch. */
+    private Job collect(Job first, List<Job> jobs) {
+        jobs.add(first);
+        int n = first.batch();
+        long deadline = nanoTime.getAsLong() + TimeUnit.MICROSECONDS.toNanos(config.maxQueueDelayMicros());
+        while (n < config.maxBatchSize()) {
+            Job next = queue.peekFirst();
+            if (next != null) {
+                if (n + next.batch() > config.maxBatchSize()) {
+                    return null;
+                }
+                queue.pollFirst();
+            } else {
+                long wait = deadline - nanoTime.getAsLong();
+                if (wait <= 0 || closed) {
+                    return null;
+                }
+                try {
+                    next = queue.pollFirst(wait, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    return null;
+                }
+                if (next == null) {
+                    return null;
+                }
+                if (n + next.batch() > config.maxBatchSize()) {
+                    return next;
+                }
+            }
+            jobs.add(next);
+            n += next.batch();
+        }
+        return null;
+    }
+
+    private void runBatch(List<Job> jobs) {
+        List<Job> live = new ArrayList<>(jobs.size());
+        for (Job j : jobs) {
+            InferException why = j.cancellation().reason();
+            if (why == null) {
+                live.add(j);
+            } else {
+                j.callback().failed(why);
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        int total = 0;
+        for (Job j : live) {
+            total += j.batch();
+        }
+        List<ByteBuffer> merged = new ArrayList<>(inputSpecs.size());
+        for (int i = 0; i < inputSpecs.size(); i++) {
+            ByteBuffer s = scratch[i];
+            s.clear();
+            for (Job j : live) {
+                s.put(j.inputs().get(i).duplicate());
+            }
+            s.flip();
+            merged.add(s);
+        }
+        List<ByteBuffer> outputs;
+        try {
+            outputs = runner.run(merged, total);
+        } catch (Exception | OutOfMemoryError e) {
+            // One failed batch fails its requests, never the worker (e.g. an allocation failure).
+            InferException err = new InferException(io.grpc.Status.Code.INTERNAL, "model '" + model
+                    + "' failed on a batch of " + total + ": " + e);
+            live.forEach(j -> j.callback().failed(err));
+            return;
+        }
+        int offset = 0;
+        for (Job j : live) {
+            List<ByteBuffer> mine = new ArrayList<>(outputs.size());
+            for (int o = 0; o < outputs.size(); o++) {
+                int bytes = Math.toIntExact(outputSpecs.get(o).sampleBytes());
+                ByteBuffer slice = outputs.get(o).duplicate();
+                slice.position(offset * bytes).limit((offset + j.batch()) * bytes);
+                mine.add(slice.slice().order(ByteOrder.LITTLE_ENDIAN));
+            }
+            offset += j.batch();
+            j.callback().completed(mine, total);
+        }
+    }
+
+    /** Stops accepting, finishes everything queued, then stops the thread. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,220 @@
+package dev.flowblend.worker;
+
+import com.google.protobuf.ByteString;
+import dev.flowblend.proto.inference.InferParameter;
+import dev.flowblend.proto.inference.InferTensorContents;
+import dev.flowblend.proto.inference.ModelInferRequest;
+import dev.flowblend.runtime.DType;
+import dev.flowblend.runtime.ModelEntry;
+import dev.flowblend.runtime.TensorSpec;
+import dev.flowblend.runtime.Tensors;
+import io.grpc.Status;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Validates a ModelInferRequest against the model's manifest entry and turns it into the
+ * batcher's inputs. Every refusal names the field and the limit. Stateless apart from the cache.
+ */
+final class InferRequests {
+    /** Request parameter naming the conditioning input's cache key. */
+    static final String CONTEXT_ID = "context_id";
+    /** The input that may travel by reference. */
+    static final String CONDITIONING_INPUT = "context";
+
+    private final ConditioningCache cache;
+    private final int maxBatch;
+
+    InferRequests(ConditioningCache cache, int maxBatch) {
+        this.cache = cache;
+        this.maxBatch = maxBatch;
+    }
+
+    /** Inputs in manifest order plus the sample count. */
+    record Parsed(List<ByteBuffer> inputs, int batch, List<Integer> outputs) {
+    }
+
+    Parsed parse(ModelInferRequest req, HostedModel hosted) throws InferException {
+        ModelEntry spec = hosted.spec();
+        String m = spec.name();
+        if (!req.getModelVersion().isEmpty() && !req.getModelVersion().equals("1")) {
+            throw new InferException(Status.Code.NOT_FOUND, "model '" + m + "' has no version '"
+                    + req.getModelVersion() + "'; the only version is 1");
+        }
+        boolean raw = req.getRawInputContentsCount() > 0;
+        if (raw && req.getRawInputContentsCount() != req.getInputsCount()) {
+            throw InferException.invalid("raw_input_contents has " + req.getRawInputContentsCount()
+                    + " entries but inputs has " + req.getInputsCount() + "; they must match one to one");
+        }
+        String contextId = stringParam(req.getParametersMap(), CONTEXT_ID);
+        Map<String, ByteString> given = new HashMap<>();
+        int batch = -1;
+        for (int i = 0; i < req.getInputsCount(); i++) {
+            ModelInferRequest.InferInputTensor in = req.getInputs(i);
+            TensorSpec t = spec.input(in.getName());
+            if (t == null) {
+                throw InferException.invalid("model '" + m + "' has no input '" + in.getName() + "'; inputs are "
+                        + names(spec.inputs()));
+            }
+            if (given.containsKey(t.name())) {
+                throw InferException.invalid("input '" + t.name() + "' is given twice");
+            }
+            int b = checkShape(m, t, in);
+            if (batch >= 0 && b != batch) {
+                throw InferException.invalid("input '" + t.name() + "' has batch " + b + " but earlier inputs have "
+                        + batch + "; all inputs must share dimension 0");
+            }
+            batch = b;
+            ByteString bytes = raw ? req.getRawInputContents(i) : typed(t, in.getContents(), b);
+            long want = b * t.sampleBytes();
+            if (bytes.size() != want) {
+                throw InferException.invalid("input '" + t.name() + "' has " + bytes.size() + " bytes; shape "
+                        + in.getShapeList() + " of " + t.dtype().wireName() + " needs " + want);
+            }
+            checkValues(t, bytes, hosted.int64Limit());
+            given.put(t.name(), bytes);
+        }
+        TensorSpec cond = spec.input(CONDITIONING_INPUT);
+        if (cond != null && contextId != null) {
+            ByteString ctx = given.get(CONDITIONING_INPUT);
+            if (ctx != null) {
+                cache.put(contextId, ctx);
+            } else {
+                ByteString cached = cache.get(contextId);
+                if (cached == null) {
+                    throw new InferException(Status.Code.FAILED_PRECONDITION, "context_id '" + contextId
+                            + "' is not cached on this worker; resend the 'context' input with it");
+                }
+                if (batch >= 0 && cached.size() != batch * cond.sampleBytes()) {
+                    throw InferException.invalid("context_id '" + contextId + "' holds " + cached.size() / cond.sampleBytes()
+                            + " samples but the request's batch is " + batch);
+                }
+                given.put(CONDITIONING_INPUT, cached);
+            }
+        }
+        List<ByteBuffer> ordered = new ArrayList<>(spec.inputs().size());
+        for (TensorSpec t : spec.inputs()) {
+            ByteString b = given.get(t.name());
+            if (b == null) {
+                throw InferException.invalid("missing input '" + t.name() + "' for model '" + m + "'"
+                        + (t.name().equals(CONDITIONING_INPUT) ? " (or parameter 'context_id' naming a cached one)" : ""));
+            }
+            ordered.add(b.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+        }
+        if (batch > maxBatch) {
+            throw InferException.invalid("batch of " + batch + " samples exceeds max_batch_size " + maxBatch);
+        }
+        return new Parsed(ordered, batch, requestedOutputs(req, spec));
+    }
+
+    private static int checkShape(String m, TensorSpec t, ModelInferRequest.InferInputTensor in)
+            throws InferException {
+        DType dt = DType.parse(in.getDatatype());
+        if (dt != t.dtype() || !in.getDatatype().equals(t.dtype().wireName())) {
+            throw InferException.invalid("input '" + t.name() + "' has datatype '" + in.getDatatype() + "'; model '"
+                    + m + "' expects " + t.dtype().wireName());
+        }
+        long[] want = t.shape();
+        List<Long> got = in.getShapeList();
+        boolean ok = got.size() == want.length;
+        for (int d = 1; ok && d < want.length; d++) {
+            ok = got.get(d) == want[d];
+        }
+        if (!ok) {
+            throw InferException.invalid("input '" + t.name() + "' has shape " + got + "; model '" + m + "' expects "
+                    + Arrays.toString(want) + " (-1 = batch)");
+        }
+        long b = got.get(0);
+        if (b < 1) {
+            throw InferException.invalid("input '" + t.name() + "' has batch dimension " + b + "; must be >= 1");
+        }
+        if (b > Integer.MAX_VALUE) {
+            throw InferException.invalid("input '" + t.name() + "' has batch dimension " + b + "; too large");
+        }
+        return (int) b;
+    }
+
+    private static ByteString typed(TensorSpec t, InferTensorContents c, int batch) throws InferException {
+        long n = batch * t.sampleElements();
+        if (t.dtype() == DType.FP32) {
+            if (c.getFp32ContentsCount() != n) {
+                throw InferException.invalid("input '" + t.name() + "' has " + c.getFp32ContentsCount()
+                        + " fp32_contents; its shape needs " + n + " (or use raw_input_contents)");
+            }
+            float[] a = new float[(int) n];
+            for (int i = 0; i < n; i++) {
+                a[i] = c.getFp32Contents(i);
+            }
+            return ByteString.copyFrom(Tensors.bytes(a));
+        }
+        if (c.getInt64ContentsCount() != n) {
+            throw InferException.invalid("input '" + t.name() + "' has " + c.getInt64ContentsCount()
+                    + " int64_contents; its shape needs " + n + " (or use raw_input_contents)");
+        }
+        long[] a = new long[(int) n];
+        for (int i = 0; i < n; i++) {
+            a[i] = c.getInt64Contents(i);
+        }
+        return ByteString.copyFrom(Tensors.bytes(a));
+    }
+
+    private static void checkValues(TensorSpec t, ByteString bytes, long int64Limit) throws InferException {
+        ByteBuffer b = bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (t.dtype() == DType.FP32) {
+            int bad = Tensors.firstNonFinite(b);
+            if (bad >= 0) {
+                throw InferException.invalid("input '" + t.name() + "' element " + bad + " is "
+                        + b.getFloat(bad * Float.BYTES) + "; inputs must be finite");
+            }
+        } else if (t.dtype() == DType.INT64 && int64Limit > 0) {
+            var l = b.asLongBuffer();
+            for (int i = 0; i < l.remaining(); i++) {
+                long v = l.get(i);
+                if (v < 0 || v >= int64Limit) {
+                    throw InferException.invalid("input '" + t.name() + "' element " + i + " is " + v
+                            + "; must be in [0, " + int64Limit + ")");
+                }
+            }
+        }
+    }
+
+    private static List<Integer> requestedOutputs(ModelInferRequest req, ModelEntry spec) throws InferException {
+        List<Integer> idx = new ArrayList<>();
+        if (req.getOutputsCount() == 0) {
+            for (int i = 0; i < spec.outputs().size(); i++) {
+                idx.add(i);
+            }
+            return idx;
+        }
+        for (ModelInferRequest.InferRequestedOutputTensor o : req.getOutputsList()) {
+            int i = spec.outputs().indexOf(spec.output(o.getName()));
+            if (i < 0) {
+                throw InferException.invalid("model '" + spec.name() + "' has no output '" + o.getName()
+                        + "'; outputs are " + names(spec.outputs()));
+            }
+            idx.add(i);
+        }
+        return idx;
+    }
+
+    static String stringParam(Map<String, InferParameter> params, String key) throws InferException {
+        InferParameter p = params.get(key);
+        if (p == null) {
+            return null;
+        }
+        if (p.getParameterChoiceCase() != InferParameter.ParameterChoiceCase.STRING_PARAM
+                || p.getStringParam().isEmpty() || p.getStringParam().length() > 256) {
+            throw InferException.invalid("parameter '" + key + "' must be a non-empty string_param of at most 256 chars");
+        }
+        return p.getStringParam();
+    }
+
+    private static String names(List<TensorSpec> specs) {
+        return specs.stream().map(TensorSpec::name).toList().toString();
+    }
+}

@@ -1,0 +1,191 @@
+package dev.flowblend.worker;
+
+import com.google.protobuf.UnsafeByteOperations;
+import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
+import dev.flowblend.proto.inference.InferParameter;
+import dev.flowblend.proto.inference.ModelInferRequest;
+import dev.flowblend.proto.inference.ModelInferResponse;
+import dev.flowblend.proto.inference.ModelMetadataRequest;
+import dev.flowblend.proto.inference.ModelMetadataResponse;
+import dev.flowblend.proto.inference.ModelReadyRequest;
+import dev.flowblend.proto.inference.ModelReadyResponse;
+import dev.flowblend.proto.inference.ServerLiveRequest;
+import dev.flowblend.proto.inference.ServerLiveResponse;
+import dev.flowblend.proto.inference.ServerMetadataRequest;
+import dev.flowblend.proto.inference.ServerMetadataResponse;
+import dev.flowblend.proto.inference.ServerReadyRequest;
+import dev.flowblend.proto.inference.ServerReadyResponse;
+import dev.flowblend.runtime.TensorSpec;
+import io.grpc.Context;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The Open Inference Protocol over the worker's hosted models. Thin: validation lives in
+ * {@link InferRequests}, execution in each model's {@link DynamicBatcher}. Thread-safe.
+ */
+final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+    /** Trailer set on a conditioning-cache miss, so clients can resend without parsing text. */
+    static final Metadata.Key<String> CONTEXT_MISS =
+            Metadata.Key.of("flowblend-context-miss", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final String workerName;
+    private final Map<String, HostedModel> models;
+    private final InferRequests requests;
+    private final BooleanSupplier ready;
+
+    InferenceService(String workerName, Map<String, HostedModel> models, InferRequests requests, BooleanSupplier ready) {
+        this.workerName = workerName;
+        this.models = Map.copyOf(models);
+        this.requests = requests;
+        this.ready = ready;
+    }
+
+    @Override
+    public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> out) {
+        out.onNext(ServerLiveResponse.newBuilder().setLive(true).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> out) {
+        out.onNext(ServerReadyResponse.newBuilder().setReady(ready.getAsBoolean()).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> out) {
+        HostedModel m = models.get(request.getName());
+        if (m == null) {
+            out.onError(notHosted(request.getName()).asRuntimeException());
+            return;
+        }
+        out.onNext(ModelReadyResponse.newBuilder().setReady(ready.getAsBoolean()).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> out) {
+        out.onNext(ServerMetadataResponse.newBuilder().setName(workerName).setVersion(WorkerServer.VERSION)
+                .addExtensions("flowblend-context-cache").addExtensions("flowblend-dynamic-batching").build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> out) {
+        HostedModel m = models.get(request.getName());
+        if (m == null) {
+            out.onError(notHosted(request.getName()).asRuntimeException());
+            return;
+        }
+        ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder().setName(m.spec().name())
+                .addVersions("1").setPlatform("onnxruntime_onnx");
+        m.spec().inputs().forEach(t -> b.addInputs(meta(t)));
+        m.spec().outputs().forEach(t -> b.addOutputs(meta(t)));
+        out.onNext(b.build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
+        ServerCallStreamObserver<ModelInferResponse> call = (ServerCallStreamObserver<ModelInferResponse>) out;
+        HostedModel m = models.get(request.getModelName());
+        if (m == null) {
+            out.onError((request.getModelName().isEmpty()
+                    ? Status.INVALID_ARGUMENT.withDescription("model_name is empty; hosted models: " + models.keySet())
+                    : notHosted(request.getModelName())).asRuntimeException());
+            return;
+        }
+        try {
+            InferRequests.Parsed p = requests.parse(request, m);
+            Context ctx = Context.current();
+            m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.batch(), () -> cancellation(ctx),
+                    new Reply(request, m, p, call)));
+        } catch (InferException e) {
+            Metadata trailers = new Metadata();
+            if (e.code() == Status.Code.FAILED_PRECONDITION) {
+                InferParameter id = request.getParametersMap().get(InferRequests.CONTEXT_ID);
+                trailers.put(CONTEXT_MISS, id == null ? "" : id.getStringParam());
+            }
+            out.onError(e.status().asRuntimeException(trailers));
+        } catch (RuntimeException e) {
+            out.onError(Status.INTERNAL.withDescription("worker '" + workerName + "' failed: " + e).asRuntimeException());
+        }
+    }
+
+    private static InferException cancellation(Context ctx) {
+        if (!ctx.isCancelled()) {
+            return null;
+        }
+        boolean deadline = ctx.getDeadline() != null && ctx.getDeadline().isExpired();
+        return deadline ? new InferException(Status.Code.DEADLINE_EXCEEDED, "deadline passed while queued")
+                : new InferException(Status.Code.CANCELLED, "cancelled by the client while queued");
+    }
+
+    private Status notHosted(String name) {
+        return Status.NOT_FOUND.withDescription("model '" + name + "' is not hosted by worker '" + workerName
+                + "'; hosted models: " + models.keySet());
+    }
+
+    private static ModelMetadataResponse.TensorMetadata meta(TensorSpec t) {
+        ModelMetadataResponse.TensorMetadata.Builder b = ModelMetadataResponse.TensorMetadata.newBuilder()
+                .setName(t.name()).setDatatype(t.dtype().wireName());
+        for (long d : t.shape()) {
+            b.addShape(d);
+        }
+        return b.build();
+    }
+
+    /** Completes one gRPC call from its share of a batch. */
+    private final class Reply implements DynamicBatcher.Callback {
+        private final ModelInferRequest request;
+        private final HostedModel model;
+        private final InferRequests.Parsed parsed;
+        private final ServerCallStreamObserver<ModelInferResponse> call;
+
+        Reply(ModelInferRequest request, HostedModel model, InferRequests.Parsed parsed,
+              ServerCallStreamObserver<ModelInferResponse> call) {
+            this.request = request;
+            this.model = model;
+            this.parsed = parsed;
+            this.call = call;
+        }
+
+        @Override
+        public void completed(List<ByteBuffer> outputs, int batchSize) {
+            if (call.isCancelled()) {
+                return;
+            }
+            ModelInferResponse.Builder b = ModelInferResponse.newBuilder().setModelName(model.spec().name())
+                    .setModelVersion("1").setId(request.getId())
+                    .putParameters("worker_id", InferParameter.newBuilder().setStringParam(workerName).build())
+                    .putParameters("batch_size", InferParameter.newBuilder().setInt64Param(batchSize).build());
+            for (int i : parsed.outputs()) {
+                TensorSpec t = model.spec().outputs().get(i);
+                ModelInferResponse.InferOutputTensor.Builder o = ModelInferResponse.InferOutputTensor.newBuilder()
+                        .setName(t.name()).setDatatype(t.dtype().wireName());
+                for (long d : t.withBatch(parsed.batch())) {
+                    o.addShape(d);
+                }
+                b.addOutputs(o);
+                // the slice is a fresh buffer no one writes again: wrap it without a copy
+                b.addRawOutputContents(UnsafeByteOperations.unsafeWrap(outputs.get(i)));
+            }
+            call.onNext(b.build());
+            call.onCompleted();
+        }
+
+        @Override
+        public void failed(InferException error) {
+            if (!call.isCancelled()) {
+                call.onError(error.status().asRuntimeException());
+            }
+        }
+    }
+}

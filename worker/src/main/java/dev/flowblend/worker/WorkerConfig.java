@@ -1,0 +1,117 @@
+package dev.flowblend.worker;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import dev.flowblend.runtime.RuntimeOptions;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything a worker process needs: identity, port, which models of the family it hosts, and
+ * its limits. Large and small workers are this one record with different values (see
+ * large-worker/ and small-worker/ for each role's defaults, deploy/ for a whole cluster).
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record WorkerConfig(
+        String name,
+        String role,
+        String host,
+        int port,
+        String modelsDir,
+        List<String> models,
+        RuntimeOptions runtime,
+        Batching batching,
+        ContextCache contextCache,
+        int maxMessageBytes,
+        int drainSeconds) {
+
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
+
+    public WorkerConfig {
+        Objects.requireNonNull(name, "worker name");
+        if (!name.matches("[A-Za-z0-9._:-]{1,64}")) {
+            throw new IllegalArgumentException("worker name '" + name + "' must be 1-64 of [A-Za-z0-9._:-]");
+        }
+        role = role == null ? "worker" : role;
+        host = host == null ? "127.0.0.1" : host;
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("worker port is " + port + "; must be 0 (any free port) to 65535");
+        }
+        if (models == null || models.isEmpty()) {
+            throw new IllegalArgumentException("worker '" + name + "' hosts no models; set 'models'");
+        }
+        models = List.copyOf(models);
+        runtime = runtime == null ? RuntimeOptions.cpu(1) : runtime;
+        batching = batching == null ? Batching.DEFAULT : batching;
+        contextCache = contextCache == null ? ContextCache.DEFAULT : contextCache;
+        maxMessageBytes = maxMessageBytes == 0 ? DEFAULT_MAX_MESSAGE_BYTES : maxMessageBytes;
+        if (maxMessageBytes < (1 << 20) || maxMessageBytes > (1 << 30)) {
+            throw new IllegalArgumentException("max_message_bytes is " + maxMessageBytes + "; must be 1 MiB to 1 GiB");
+        }
+        drainSeconds = drainSeconds == 0 ? 30 : drainSeconds;
+        if (drainSeconds < 0 || drainSeconds > 3600) {
+            throw new IllegalArgumentException("drain_seconds is " + drainSeconds + "; must be 1 to 3600");
+        }
+    }
+
+    public WorkerConfig withPort(int newPort) {
+        return new WorkerConfig(name, role, host, newPort, modelsDir, models, runtime, batching, contextCache,
+                maxMessageBytes, drainSeconds);
+    }
+
+    public WorkerConfig withName(String newName) {
+        return new WorkerConfig(newName, role, host, port, modelsDir, models, runtime, batching, contextCache,
+                maxMessageBytes, drainSeconds);
+    }
+
+    public WorkerConfig withModelsDir(String dir) {
+        return new WorkerConfig(name, role, host, port, dir, models, runtime, batching, contextCache,
+                maxMessageBytes, drainSeconds);
+    }
+
+    public WorkerConfig withRuntime(RuntimeOptions options) {
+        return new WorkerConfig(name, role, host, port, modelsDir, models, options, batching, contextCache,
+                maxMessageBytes, drainSeconds);
+    }
+
+    public WorkerConfig withBatching(Batching b) {
+        return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, b, contextCache,
+                maxMessageBytes, drainSeconds);
+    }
+
+    /**
+     * Dynamic batching (Triton semantics): requests queue per model; whenever the model is free the
+     * batcher takes everything queued up to max_batch_size samples, waiting at most
+     * max_queue_delay_micros for more. The default delay 0 adds no latency to a lone request.
+     */
+    public record Batching(int maxBatchSize, long maxQueueDelayMicros, int maxQueueSize) {
+        public static final Batching DEFAULT = new Batching(32, 0, 256);
+
+        public Batching {
+            if (maxBatchSize < 1 || maxBatchSize > 4096) {
+                throw new IllegalArgumentException("batching.max_batch_size is " + maxBatchSize + "; must be 1 to 4096");
+            }
+            if (maxQueueDelayMicros < 0 || maxQueueDelayMicros > 1_000_000) {
+                throw new IllegalArgumentException("batching.max_queue_delay_micros is " + maxQueueDelayMicros
+                        + "; must be 0 to 1000000");
+            }
+            if (maxQueueSize < 1 || maxQueueSize > 1_000_000) {
+                throw new IllegalArgumentException("batching.max_queue_size is " + maxQueueSize + "; must be 1 to 1000000");
+            }
+        }
+    }
+
+    /** The conditioning cache: contexts kept by id so a generation sends each one once per worker. */
+    public record ContextCache(long maxBytes, long expireAfterAccessSeconds) {
+        public static final ContextCache DEFAULT = new ContextCache(256L << 20, 600);
+
+        public ContextCache {
+            if (maxBytes < 0) {
+                throw new IllegalArgumentException("context_cache.max_bytes is " + maxBytes + "; must be >= 0 (0 disables)");
+            }
+            if (expireAfterAccessSeconds < 1) {
+                throw new IllegalArgumentException("context_cache.expire_after_access_seconds is "
+                        + expireAfterAccessSeconds + "; must be >= 1");
+            }
+        }
+    }
+}

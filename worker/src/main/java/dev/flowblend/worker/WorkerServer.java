@@ -1,0 +1,126 @@
+package dev.flowblend.worker;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
+import dev.flowblend.runtime.ModelEntry;
+import dev.flowblend.runtime.ModelFamily;
+import dev.flowblend.runtime.OnnxModel;
+import dev.flowblend.runtime.Tokenizer;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One worker process: loads its models, serves the Open Inference Protocol, health and reflection.
+ *
+ * <p>Lifecycle: {@link #start} loads every model before the port opens, so a worker that answers
+ * is ready. {@link #close} drains: health NOT_SERVING, stop accepting, wait up to drain_seconds for
+ * in-flight calls, close the batchers (finishing anything queued), then the models.
+ *
+ * <p>Calls run on the transport's threads (direct executor): a handler only validates and queues,
+ * and every per-step RPC saves a thread hop. Model execution runs on one batcher thread per model.
+ */
+public final class WorkerServer implements AutoCloseable {
+    static final String VERSION = "0.1.0";
+
+    private final WorkerConfig config;
+    private final ModelFamily family;
+    private final ServerBuilder<?> builder;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final List<OnnxModel> loaded = new ArrayList<>();
+    private final Map<String, HostedModel> hosted = new LinkedHashMap<>();
+    private volatile boolean ready;
+    private Server server;
+
+    /** @param builder where to listen (a Netty port in production, in-process in tests) */
+    public WorkerServer(WorkerConfig config, ModelFamily family, ServerBuilder<?> builder) {
+        this.config = config;
+        this.family = family;
+        this.builder = builder;
+    }
+
+    public WorkerServer start() throws IOException {
+        try {
+            for (String name : config.models()) {
+                ModelEntry entry = family.byName(name).orElseThrow(() -> new IllegalArgumentException(
+                        "worker '" + config.name() + "': model '" + name + "' is not in the family's manifest; it has "
+                                + family.models().stream().map(ModelEntry::name).toList()));
+                OnnxModel model = OnnxModel.load(family, entry, config.runtime());
+                loaded.add(model);
+                long int64Limit = entry.role().equals(ModelFamily.ROLE_TEXT_ENCODER)
+                        ? Tokenizer.load(family).vocabularySize() : 0;
+                DynamicBatcher batcher = new DynamicBatcher(name, entry.inputs(), entry.outputs(), model::run,
+                        config.batching(), r -> {
+                            Thread t = new Thread(r, "batcher-" + name);
+                            t.setDaemon(true);
+                            return t;
+                        }, System::nanoTime);
+                hosted.put(name, new HostedModel(entry, batcher, int64Limit));
+            }
+            ConditioningCache cache = new ConditioningCache(config.contextCache(), Ticker.systemTicker());
+            InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize());
+            server = builder
+                    .directExecutor()
+                    .maxInboundMessageSize(config.maxMessageBytes())
+                    .addService(new InferenceService(config.name(), hosted, requests, () -> ready))
+                    .addService(health.getHealthService())
+                    .addService(ProtoReflectionServiceV1.newInstance())
+                    .build()
+                    .start();
+        } catch (IOException | RuntimeException e) {
+            closeModels();
+            throw e;
+        }
+        ready = true;
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        return this;
+    }
+
+    /** The bound port (useful with port 0). */
+    public int port() {
+        return server.getPort();
+    }
+
+    public WorkerConfig config() {
+        return config;
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    @Override
+    public void close() {
+        ready = false;
+        health.enterTerminalState();
+        if (server != null) {
+            server.shutdown();
+            try {
+                if (!server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS)) {
+                    server.shutdownNow();
+                    server.awaitTermination(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                server.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        closeModels();
+    }
+
+    private void closeModels() {
+        hosted.values().forEach(h -> h.batcher().close());
+        hosted.clear();
+        loaded.forEach(OnnxModel::close);
+        loaded.clear();
+    }
+}
