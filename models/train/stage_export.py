@@ -134,7 +134,8 @@ def main(seed):
         "text": {"vocabulary": "vocab.txt", "max_tokens": data.MAX_TOKENS, "pad_id": 0, "context_dim": CTX_DIM,
                  "lowercase": True, "split": "whitespace", "null_prompt": ""},
         "evaluator": {"heads": {k: v for k, v in data.ATTRIBUTES.items()}, "features": "features",
-                      "feature_dim": 64, "reference": "evaluator-reference.json"},
+                      "feature_dim": 64, "reference": "evaluator-reference.json",
+                      "prompt_template": data.prompt_of("{color}", "{shape}", "{direction}")},
         "prompt_grammar": "{a|the} <color> <shape> {moving|going} [to the] <direction>",
     }
     common.save_json(f"{out}/manifest.json", manifest)

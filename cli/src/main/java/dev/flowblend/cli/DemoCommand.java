@@ -4,6 +4,7 @@ import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.Plan;
 import dev.flowblend.proto.generation.Result;
 import dev.flowblend.proto.generation.VideoFormat;
+import dev.flowblend.calibration.EvaluatorModel;
 import dev.flowblend.runtime.Json;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.RuntimeOptions;
@@ -56,7 +57,7 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("starting " + base.workers().size() + " workers and the orchestrator from " + file + " ...");
         try (LocalCluster c = LocalCluster.start(base);
              GenerationClient client = new GenerationClient(c.target());
-             VideoEvaluator evaluator = new VideoEvaluator(family, RuntimeOptions.cpu(1))) {
+             EvaluatorModel evaluator = new EvaluatorModel(family, RuntimeOptions.cpu(1))) {
             System.out.println("cluster up (orchestrator " + c.target() + ", logs in " + c.logs() + ")");
             Plan chosen = Plans.toProto(plan);
             Plan largeOnly = Plan.newBuilder().setPreset("large-only").build();
@@ -68,22 +69,23 @@ final class DemoCommand implements Callable<Integer> {
             Files.write(out, main.result().getVideo().toByteArray());
             GenerationClient.Outcome base2 = client.generate(request(largeOnly).build(), 600,
                     new ProgressBar(System.err, "large-only")::update);
-            VideoEvaluator.Judgement j = judge(evaluator, main.result());
-            VideoEvaluator.Judgement jl = judge(evaluator, base2.result());
+            EvaluatorModel.Verdict j = judge(evaluator, main.result());
+            EvaluatorModel.Verdict jl = judge(evaluator, base2.result());
             System.out.println(GenerateCommand.summary(out.toAbsolutePath(), main));
             System.out.printf(Locale.ROOT, "large-only: %.0f ms (this plan: %.0f ms, speedup %.2fx)%n", base2.wallMs(),
                     main.wallMs(), base2.wallMs() / main.wallMs());
-            System.out.println("evaluator sees: \"" + j.describe() + "\"" + (j.matches(prompt) ? " (matches the prompt)"
-                    : " (does NOT match the prompt)") + "; large-only video: \"" + jl.describe() + "\"");
+            System.out.println("evaluator sees: \"" + evaluator.describe(j) + "\"" + (evaluator.matches(j, prompt)
+                    ? " (matches the prompt)" : " (does NOT match the prompt)") + "; large-only video: \""
+                    + evaluator.describe(jl) + "\"");
             if (json) {
-                System.out.println(Json.writeCompact(summary(main, base2, j)));
+                System.out.println(Json.writeCompact(summary(main, base2, evaluator, j)));
             }
             return 0;
         }
     }
 
     private Map<String, Object> summary(GenerationClient.Outcome main, GenerationClient.Outcome largeOnly,
-                                        VideoEvaluator.Judgement j) {
+                                        EvaluatorModel evaluator, EvaluatorModel.Verdict j) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("output", out.toAbsolutePath().toString());
         m.put("prompt", prompt);
@@ -97,8 +99,8 @@ final class DemoCommand implements Callable<Integer> {
         m.put("speedup", round(largeOnly.wallMs() / main.wallMs()));
         m.put("flops", main.result().getMetadata().getFlops());
         m.put("large_only_flops", main.result().getMetadata().getLargeOnlyFlops());
-        m.put("evaluator_labels", j.labels());
-        m.put("evaluator_matches_prompt", j.matches(prompt));
+        m.put("evaluator_sees", evaluator.describe(j));
+        m.put("evaluator_matches_prompt", evaluator.matches(j, prompt));
         return m;
     }
 
@@ -113,7 +115,7 @@ final class DemoCommand implements Callable<Integer> {
                         ? VideoFormat.VIDEO_FORMAT_GIF : VideoFormat.VIDEO_FORMAT_MP4);
     }
 
-    static VideoEvaluator.Judgement judge(VideoEvaluator evaluator, Result r) throws Exception {
+    static EvaluatorModel.Verdict judge(EvaluatorModel evaluator, Result r) throws Exception {
         float[] frames = Tensors.floats(r.getFrames().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
         return evaluator.judge(frames, 1).get(0);
     }

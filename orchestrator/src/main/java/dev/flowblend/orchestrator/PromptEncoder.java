@@ -54,6 +54,28 @@ public final class PromptEncoder {
         return Conditioning.of(both, 2);
     }
 
+    /**
+     * Conditioning for several samples sharing one negative prompt: [cond_1..cond_S, uncond x S]
+     * with guidance, [cond_1..cond_S] without (the layout {@link Sampler} expects).
+     */
+    public Conditioning encodeBatch(Backend backend, java.util.List<long[]> prompts, long[] negative, boolean guidance)
+            throws BackendException {
+        int s = prompts.size();
+        float[] first = context(backend, prompts.get(0));
+        int len = first.length;
+        float[] all = new float[len * s * (guidance ? 2 : 1)];
+        for (int i = 0; i < s; i++) {
+            System.arraycopy(context(backend, prompts.get(i)), 0, all, i * len, len);
+        }
+        if (guidance) {
+            float[] uncond = context(backend, negative);
+            for (int i = 0; i < s; i++) {
+                System.arraycopy(uncond, 0, all, (s + i) * len, len);
+            }
+        }
+        return Conditioning.of(all, guidance ? 2 * s : s);
+    }
+
     private float[] context(Backend backend, long[] ids) throws BackendException {
         Key key = new Key(ids);
         float[] hit = cache.getIfPresent(key);

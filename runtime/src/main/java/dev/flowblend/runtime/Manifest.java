@@ -49,8 +49,13 @@ public record Manifest(String family, List<ModelEntry> models, Conventions conve
     public record TextSpec(String vocabulary, int maxTokens, long padId, int contextDim, String nullPrompt) {
     }
 
-    /** The evaluator's attribute heads (output name to labels) and feature output. */
+    /**
+     * The evaluator's attribute heads (output name to labels, in head order), its feature output,
+     * the file of real-render feature statistics, and the prompt template whose {head} slots the
+     * labels fill (so tools can sample prompts over the grammar and check the evaluator's verdict).
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record EvaluatorSpec(Map<String, List<String>> heads, String features, int featureDim, String reference) {
+    public record EvaluatorSpec(Map<String, List<String>> heads, String features, int featureDim, String reference,
+                                String promptTemplate) {
     }
 }

@@ -188,8 +188,10 @@ class InferenceServiceTest {
     void modelInfer_contextById_cachedAfterFirstSendAndMissWithoutIt() {
         InferParameter id = InferParameter.newBuilder().setStringParam("ctx-test-1").build();
         float[] full = floats(stub.modelInfer(velocityRequest().putParameters("context_id", id).build()));
-        ModelInferRequest withoutContext = velocityRequest().putParameters("context_id", id).removeInputs(2)
-                .removeRawInputContents(2).build();
+        ModelInferRequest full2 = velocityRequest().build();
+        ModelInferRequest withoutContext = ModelInferRequest.newBuilder().setModelName("velocity-small")
+                .putParameters("context_id", id).addInputs(full2.getInputs(0)).addInputs(full2.getInputs(1))
+                .addRawInputContents(full2.getRawInputContents(0)).addRawInputContents(full2.getRawInputContents(1)).build();
         org.junit.jupiter.api.Assertions.assertArrayEquals(full, floats(stub.modelInfer(withoutContext)));
 
         ModelInferRequest unknown = withoutContext.toBuilder().putParameters("context_id",

@@ -1,0 +1,161 @@
+package dev.flowblend.calibration;
+
+import dev.flowblend.orchestrator.StagePlan;
+import dev.flowblend.runtime.Json;
+import dev.flowblend.runtime.ModelFamily;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One calibration run: divergence curve, the ablation plans, a divergence-guided search over
+ * large-small-large boundaries, and the cheapest plan that meets the tolerances, written as a plan
+ * file with CSV/JSON of every measurement and the charts. Thread-compatible.
+ */
+public final class Calibrator {
+
+    /** What to run. Grids are step fractions; budget bounds the plans the search may generate. */
+    public record Options(int samples, int divergenceSamples, long seedOffset, Tolerances tolerances,
+                          double[] earlyGrid, double[] lateGrid, int budget, Path outDir) {
+        public Options {
+            if (samples < 2 || divergenceSamples < 1) {
+                throw new IllegalArgumentException("samples must be >= 2 and divergence samples >= 1");
+            }
+            if (budget < 1) {
+                throw new IllegalArgumentException("search budget is " + budget + "; must be >= 1");
+            }
+        }
+    }
+
+    /** Everything a run produced. */
+    public record Report(List<Divergence.Step> divergence, Map<String, PlanQuality> measured,
+                         Map<String, List<String>> violations, StagePlan chosen, Path planFile, PlanQuality chosenQuality,
+                         PlanQuality largeOnly, Map<String, Double> divergenceByPhase) {
+    }
+
+    /** The ablation plans at the paper's 40/40/20 split. */
+    public static Map<String, StagePlan> ablations() {
+        Map<String, StagePlan> m = new LinkedHashMap<>();
+        m.put("LLL", StagePlan.fractions("LLL", StagePlan.LARGE, 1.0));
+        m.put("SSS", StagePlan.fractions("SSS", StagePlan.SMALL, 1.0));
+        m.put("SLL", StagePlan.fractions("SLL", StagePlan.SMALL, 0.4, StagePlan.LARGE, 1.0));
+        m.put("LSS", StagePlan.fractions("LSS", StagePlan.LARGE, 0.4, StagePlan.SMALL, 1.0));
+        m.put("LSL", StagePlan.fractions("LSL", StagePlan.LARGE, 0.4, StagePlan.SMALL, 0.8, StagePlan.LARGE, 1.0));
+        return m;
+    }
+
+    private final ModelFamily family;
+    private final Evaluation evaluation;
+    private final Options options;
+    private final Runnable tick;
+    private final java.util.function.Consumer<String> log;
+
+    public Calibrator(ModelFamily family, Evaluation evaluation, Options options, Runnable tick,
+                      java.util.function.Consumer<String> log) {
+        this.family = family;
+        this.evaluation = evaluation;
+        this.options = options;
+        this.tick = tick;
+        this.log = log;
+    }
+
+    /** Progress units the run will tick at most (steps x chunks per generated plan, plus divergence). */
+    public int maxTicks() {
+        int chunk = evaluation.generator().chunk();
+        int steps = evaluation.steps();
+        int perPlan = steps * ((options.samples() + chunk - 1) / chunk);
+        int div = steps * ((options.divergenceSamples() + chunk - 1) / chunk);
+        return div + perPlan * (ablations().size() + options.budget());
+    }
+
+    public Report run() throws Exception {
+        Files.createDirectories(options.outDir());
+        int steps = evaluation.steps();
+        List<PromptSet.Sample> samples = PromptSet.grammar(family, options.samples(), options.seedOffset());
+        log.accept("velocity divergence over " + options.divergenceSamples() + " prompts x " + steps + " steps");
+        List<Divergence.Step> div = Divergence.measure(evaluation.generator(),
+                samples.subList(0, Math.min(options.divergenceSamples(), samples.size())), steps, evaluation.guidance(),
+                StagePlan.LARGE, StagePlan.SMALL, tick);
+        Map<String, PlanQuality> measured = new LinkedHashMap<>();
+        Map<String, List<String>> violations = new LinkedHashMap<>();
+        Map<String, Evaluation.Run> runs = new LinkedHashMap<>();
+        Evaluation.Run reference = evaluation.run(ablations().get("LLL"), samples, tick);
+        runs.put("LLL", reference);
+        PlanQuality ref = evaluation.measure(reference, reference, samples);
+        measured.put("LLL", ref);
+        violations.put("LLL", List.of());
+        for (Map.Entry<String, StagePlan> a : ablations().entrySet()) {
+            if (!a.getKey().equals("LLL")) {
+                measure(a.getValue(), samples, reference, ref, measured, violations, runs);
+            }
+        }
+        double[] d = div.stream().mapToDouble(Divergence.Step::meanRelL2).toArray();
+        // per-step velocity FLOPs of each model for a guided (batch-2) step
+        double largeStep = 2.0 * family.byRole(ModelFamily.ROLE_VELOCITY_LARGE).flopsPerSample();
+        double smallStep = 2.0 * family.byRole(ModelFamily.ROLE_VELOCITY_SMALL).flopsPerSample();
+        List<Search.Candidate> cands = Search.grid(options.earlyGrid(), options.lateGrid(), steps,
+                evaluation.generator().generator().sigmas(steps), d, largeStep, smallStep);
+        log.accept(cands.size() + " candidate boundaries; generating at most " + options.budget());
+        Search.Result result = Search.run(cands, plan -> {
+            PlanQuality q = measure(plan, samples, reference, ref, measured, violations, runs);
+            log.accept(String.format(java.util.Locale.ROOT, "%-12s saving %5.1f%%  %s", plan.name(),
+                    100 * q.flopsSaving(), violations.get(plan.name()).isEmpty() ? "passes" : "fails: "
+                            + violations.get(plan.name())));
+            return violations.get(plan.name()).isEmpty();
+        }, options.budget());
+        StagePlan chosen = result.chosen() == null ? ablations().get("LLL") : rename(result.chosen().plan());
+        PlanQuality chosenQ = result.chosen() == null ? ref : measured.get(result.chosen().plan().name());
+        Path planFile = options.outDir().resolve("plan.json");
+        Files.writeString(planFile, Json.write(chosen) + "\n");
+        Map<String, Double> phases = phases(div);
+        Report report = new Report(div, measured, violations, chosen, planFile, chosenQ, ref, phases);
+        Outputs.write(report, runs, options, family, result);
+        return report;
+    }
+
+    private PlanQuality measure(StagePlan plan, List<PromptSet.Sample> samples, Evaluation.Run reference,
+                                PlanQuality ref, Map<String, PlanQuality> measured, Map<String, List<String>> violations,
+                                Map<String, Evaluation.Run> runs) throws Exception {
+        Evaluation.Run run = evaluation.run(plan, samples, tick);
+        PlanQuality q = evaluation.measure(run, reference, samples);
+        measured.put(plan.name(), q);
+        violations.put(plan.name(), options.tolerances().violations(q, ref));
+        // keep only the first videos of each plan for the frame grid
+        runs.put(plan.name(), new Evaluation.Run(plan, new BatchGenerator.Videos(run.videos().video(0), 1,
+                run.videos().frameShape(), 0, 0), List.of(), List.of()));
+        return q;
+    }
+
+    private static StagePlan rename(StagePlan p) {
+        return new StagePlan("calibrated", p.unit(), p.segments());
+    }
+
+    /** Mean divergence over the first 20%, the middle 40% (30-70%) and the last 20% of steps. */
+    static Map<String, Double> phases(List<Divergence.Step> div) {
+        int n = div.size();
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("early", mean(div, 0, (int) Math.round(0.2 * n)));
+        m.put("middle", mean(div, (int) Math.round(0.3 * n), (int) Math.round(0.7 * n)));
+        m.put("late", mean(div, (int) Math.round(0.8 * n), n));
+        return m;
+    }
+
+    private static double mean(List<Divergence.Step> div, int from, int to) {
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            s += div.get(i).meanRelL2();
+        }
+        return s / Math.max(1, to - from);
+    }
+
+    static List<Integer> boundaries(StagePlan plan, int steps) {
+        List<Integer> b = new ArrayList<>();
+        for (int i = 0; i < plan.segments().size() - 1; i++) {
+            b.add((int) Math.round(plan.segments().get(i).end() * steps));
+        }
+        return b;
+    }
+}

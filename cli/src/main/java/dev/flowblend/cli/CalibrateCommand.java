@@ -1,0 +1,96 @@
+package dev.flowblend.cli;
+
+import dev.flowblend.calibration.Calibrator;
+import dev.flowblend.calibration.PlanQuality;
+import dev.flowblend.calibration.Tolerances;
+import dev.flowblend.runtime.Json;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Finds stage boundaries automatically and writes a plan file the orchestrator, generate and demo accept. */
+@Command(name = "calibrate", mixinStandardHelpOptions = true,
+        description = "Velocity divergence, boundary sweep and selection: the cheapest plan (by FLOPs) within the "
+                + "quality tolerances, written as a plan file plus CSV/JSON/PNG reports.")
+final class CalibrateCommand implements Callable<Integer> {
+    @Option(names = "--samples", description = "Videos per plan (default: ${DEFAULT-VALUE}).")
+    int samples = 128;
+
+    @Option(names = "--divergence-samples", description = "Prompts x seeds for the divergence curve (default: ${DEFAULT-VALUE}).")
+    int divergenceSamples = 32;
+
+    @Option(names = "--seed-offset", description = "First seed of the calibration set (default: ${DEFAULT-VALUE}).")
+    long seedOffset = 0;
+
+    @Option(names = "--min-similarity", description = "Feature similarity to large-only at least (default: ${DEFAULT-VALUE}).")
+    double minSimilarity = Tolerances.DEFAULT.minSimilarity();
+
+    @Option(names = "--min-accuracy-ratio", description = "Accuracy at least this x large-only's (default: ${DEFAULT-VALUE}).")
+    double minAccuracyRatio = Tolerances.DEFAULT.minAccuracyRatio();
+
+    @Option(names = "--max-frechet-ratio", description = "Fréchet distance at most this x large-only's (default: ${DEFAULT-VALUE}).")
+    double maxFrechetRatio = Tolerances.DEFAULT.maxFrechetRatio();
+
+    @Option(names = "--early-grid", split = ",", description = "Step fractions where the small model may start (default: 0.1,0.15,...,0.6).")
+    double[] earlyGrid = {0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6};
+
+    @Option(names = "--late-grid", split = ",", description = "Step fractions where the large model returns; 1.0 = never (default: 0.5,0.55,...,1.0).")
+    double[] lateGrid = {0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0};
+
+    @Option(names = "--budget", description = "At most this many candidate plans are generated (default: ${DEFAULT-VALUE}).")
+    int budget = 7;
+
+    @Option(names = "--steps", description = "Sampling steps (default: the family's).")
+    int steps = 0;
+
+    @Option(names = "--out", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    Path out = Path.of("calibration");
+
+    @Option(names = "--json", description = "Print a JSON summary as the last stdout line.")
+    boolean json;
+
+    @Mixin
+    Engines.Options engine = new Engines.Options();
+
+    @Override
+    public Integer call() throws Exception {
+        Tolerances tol = new Tolerances(minSimilarity, minAccuracyRatio, maxFrechetRatio);
+        try (Engines e = new Engines(engine, steps, null)) {
+            Calibrator.Options o = new Calibrator.Options(samples, divergenceSamples, seedOffset, tol, earlyGrid, lateGrid,
+                    budget, out);
+            TickBar[] bar = new TickBar[1];
+            Calibrator c = new Calibrator(e.family, e.evaluation, o, () -> bar[0].run(), msg -> {
+                System.err.println();
+                System.err.println(msg);
+            });
+            bar[0] = new TickBar(System.err, "calibrate", c.maxTicks());
+            long t0 = System.nanoTime();
+            Calibrator.Report r = c.run();
+            bar[0].finish();
+            double minutes = (System.nanoTime() - t0) / 60e9;
+            System.out.println("divergence by phase (mean relative L2): " + r.divergenceByPhase());
+            for (PlanQuality q : r.measured().values()) {
+                EvaluateCommand.print(q.plan(), q);
+            }
+            System.out.printf(Locale.ROOT, "chosen: %s, saving %.1f%% of large-only FLOPs; wrote %s (and %s/*.csv, *.json, "
+                    + "*.png) in %.1f min%n", r.chosen().describe(), 100 * r.chosenQuality().flopsSaving(), r.planFile(),
+                    out, minutes);
+            if (json) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("plan_file", r.planFile().toAbsolutePath().toString());
+                m.put("segments", r.chosen().segments());
+                m.put("flops_saving", r.chosenQuality().flopsSaving());
+                m.put("quality", Map.of("chosen", r.chosenQuality(), "large_only", r.largeOnly()));
+                m.put("divergence_by_phase", r.divergenceByPhase());
+                m.put("minutes", minutes);
+                System.out.println(Json.writeCompact(m));
+            }
+        }
+        return 0;
+    }
+}
