@@ -10,8 +10,9 @@ import torch
 import data
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODELS = os.path.dirname(HERE)
-WORK = os.path.join(MODELS, ".build")   # checkpoints and caches (not committed)
+# where artifacts are written, and where checkpoints and caches live (overridable for experiments)
+MODELS = os.environ.get("FLOWBLEND_MODELS_OUT", os.path.dirname(HERE))
+WORK = os.environ.get("FLOWBLEND_WORK", os.path.join(os.path.dirname(HERE), ".build"))
 THREADS = int(os.environ.get("FLOWBLEND_TRAIN_THREADS", "2"))
 
 torch.set_num_threads(THREADS)

@@ -28,9 +28,12 @@ def count(path):
     model = onnx.load(path)
     model = _fix_batch(model)
     del model.graph.value_info[:]
-    model = shape_inference.infer_shapes(model, strict_mode=True)
+    # data_prop resolves Reshape targets computed from Shape/Gather/Concat once the batch is fixed
+    model = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     shapes = {}
     for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
+        if not vi.type.tensor_type.HasField("shape"):
+            continue
         dims = vi.type.tensor_type.shape.dim
         if all(d.HasField("dim_value") for d in dims):
             shapes[vi.name] = [d.dim_value for d in dims]

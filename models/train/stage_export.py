@@ -32,20 +32,27 @@ class _EvaluatorOut(torch.nn.Module):
 
 
 def _export(module, args, path, inputs, outputs):
+    """The shipped export (dynamic batch), plus a batch-1 static twin whose shapes all fold to
+    constants, so FLOPs can be counted from the graph with every shape known."""
     dyn = {n: {0: "batch"} for n in inputs + outputs}
     torch.onnx.export(module, args, path, opset_version=OPSET, input_names=inputs, output_names=outputs,
                       dynamic_axes=dyn, do_constant_folding=True)
     onnx.checker.check_model(onnx.load(path), full_check=True)
+    static = common.work("static-" + os.path.basename(path))
+    torch.onnx.export(module, tuple(a[:1] for a in args), static, opset_version=OPSET, input_names=inputs,
+                      output_names=outputs, do_constant_folding=True)
+    return static
 
 
 def _io(path):
+    """Inputs and outputs of the static twin, with the batch dimension marked dynamic (-1)."""
     m = onnx.load(path)
     types = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
 
     def desc(vi):
         t = vi.type.tensor_type
         return {"name": vi.name, "dtype": types[t.elem_type],
-                "shape": [d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim]}
+                "shape": [-1] + [d.dim_value for d in t.shape.dim][1:]}
     return [desc(i) for i in m.graph.input], [desc(o) for o in m.graph.output]
 
 
@@ -81,21 +88,23 @@ def main(seed):
     entries = []
     with torch.no_grad():
         ctx = text(ids)
-        _export(text, (ids,), f"{out}/text-encoder.onnx", ["input_ids"], ["context"])
+        static = {}
+        static["text-encoder.onnx"] = _export(text, (ids,), f"{out}/text-encoder.onnx", ["input_ids"], ["context"])
         _golden("text-encoder", {"input_ids": ids}, {"context": ctx})
         entries.append(("text-encoder", "text-encoder", "text-encoder.onnx"))
-        _export(dec, (lat,), f"{out}/decoder.onnx", ["latent"], ["video"])
+        static["decoder.onnx"] = _export(dec, (lat,), f"{out}/decoder.onnx", ["latent"], ["video"])
         _golden("decoder", {"latent": lat}, {"video": dec(lat)})
         entries.append(("decoder", "decoder", "decoder.onnx"))
         for size, m in velocity.items():
             f = f"velocity-{size}.onnx"
-            _export(m, (lat, ts, ctx), f"{out}/{f}", ["latent", "timestep", "context"], ["velocity"])
+            static[f] = _export(m, (lat, ts, ctx), f"{out}/{f}", ["latent", "timestep", "context"], ["velocity"])
             _golden(f"velocity-{size}", {"latent": lat, "timestep": ts, "context": ctx},
                     {"velocity": m(lat, ts, ctx)})
             entries.append((f"velocity-{size}", f"velocity-{size}", f))
         video = dec(lat)
         heads = list(data.ATTRIBUTES)
-        _export(_EvaluatorOut(evaluator), (video,), f"{out}/evaluator.onnx", ["video"], heads + ["features"])
+        static["evaluator.onnx"] = _export(_EvaluatorOut(evaluator), (video,), f"{out}/evaluator.onnx", ["video"],
+                                           heads + ["features"])
         res = evaluator(video)
         _golden("evaluator", {"video": video}, {n: r for n, r in zip(heads + ["features"], res)})
         entries.append(("evaluator", "evaluator", "evaluator.onnx"))
@@ -103,9 +112,9 @@ def main(seed):
         fh.write("\n".join(data.VOCAB) + "\n")
     models = []
     for name, role, f in entries:
-        ins, outs = _io(f"{out}/{f}")
+        ins, outs = _io(static[f])
         models.append({"name": name, "role": role, "file": f, "sha256": _sha256(f"{out}/{f}"),
-                       "params": flops.params(f"{out}/{f}"), "flops_per_sample": flops.count(f"{out}/{f}"),
+                       "params": flops.params(f"{out}/{f}"), "flops_per_sample": flops.count(static[f]),
                        "inputs": ins, "outputs": outs})
         log(f"exported {f}: {models[-1]['params']} params, {models[-1]['flops_per_sample']} FLOPs/sample")
     large = next(m for m in models if m["role"] == "velocity-large")["flops_per_sample"]
