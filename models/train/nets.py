@@ -78,7 +78,7 @@ class ResBlock(nn.Module):
 
 
 TUBELET = 4   # frames per latent frame (WAN: 4x in time)
-SPATIAL = 8   # pixels per latent cell (WAN: 8x in space)
+SPATIAL = 4   # pixels per latent cell (WAN: 8x; our 32x32 frames keep 8x8 cells, and the DiT patchifies 2x2)
 
 
 def to_tubelets(video):
@@ -96,18 +96,18 @@ def from_tubelets(x, b):
 
 
 class VideoEncoder(nn.Module):
-    """video [B, F, H, W, 3] in [0,1] -> latent [B, C, F/4, H/8, W/8], normalised to unit scale.
+    """video [B, F, H, W, 3] in [0,1] -> latent [B, C, F/4, H/4, W/4], normalised to unit scale.
 
-    A tubelet autoencoder: 4 frames x 8x8 pixels per latent voxel (WAN's compression), built from
-    2D convolutions over frame-stacked channels so it trains on a 2-core CPU in minutes.
+    A tubelet autoencoder: 4 frames x 4x4 pixels per latent voxel, built from 2D convolutions over
+    frame-stacked channels so it trains on a 2-core CPU in minutes.
     """
 
-    def __init__(self, channels=16, width=32):
+    def __init__(self, channels=8, width=32):
         super().__init__()
         w = width
         self.net = nn.Sequential(
-            _conv(TUBELET * 3, 16), _conv(16, w, 2), _conv(w, 2 * w, 2), _conv(2 * w, 4 * w, 2),
-            ResBlock(4 * w), ResBlock(4 * w), nn.Conv2d(4 * w, channels, 1))
+            _conv(TUBELET * 3, w), _conv(w, 2 * w, 2), _conv(2 * w, 3 * w, 2), ResBlock(3 * w),
+            nn.Conv2d(3 * w, channels, 1))
         self.register_buffer("shift", torch.zeros(1, channels, 1, 1, 1))
         self.register_buffer("scale", torch.ones(1, channels, 1, 1, 1))
 
@@ -122,15 +122,15 @@ class VideoEncoder(nn.Module):
 
 
 class VideoDecoder(nn.Module):
-    """latent [B, C, F/4, H/8, W/8] -> video [B, F, H, W, 3] in [0,1]."""
+    """latent [B, C, F/4, H/4, W/4] -> video [B, F, H, W, 3] in [0,1]."""
 
-    def __init__(self, channels=16, width=32):
+    def __init__(self, channels=8, width=32):
         super().__init__()
         w = width
         up = lambda cin, cout: nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), _conv(cin, cout))
         self.net = nn.Sequential(
-            _conv(channels, 4 * w), ResBlock(4 * w), ResBlock(4 * w),
-            up(4 * w, 2 * w), up(2 * w, w), up(w, 16), nn.Conv2d(16, TUBELET * 3, 3, padding=1))
+            _conv(channels, 3 * w), ResBlock(3 * w), ResBlock(3 * w),
+            up(3 * w, 2 * w), up(2 * w, 24), nn.Conv2d(24, TUBELET * 3, 3, padding=1))
         self.register_buffer("shift", torch.zeros(1, channels, 1, 1, 1))
         self.register_buffer("scale", torch.ones(1, channels, 1, 1, 1))
 
@@ -175,15 +175,17 @@ class VelocityDiT(nn.Module):
     """Rectified-flow velocity model (WAN 2.1 layout: self-attn, text cross-attn, FFN, adaLN time).
 
     latent [B, C, F, H, W], timestep [B] (1000*sigma), context [B, L, D] -> velocity [B, C, F, H, W].
-    Patch size 1: each latent voxel is one token.
+    Patches of 1x2x2 latent voxels (WAN's patch size) are the tokens.
     """
+
+    P = 2
 
     def __init__(self, latent_shape, ctx_dim, dim, depth, heads):
         super().__init__()
         c, f, h, w = latent_shape
         self.latent_shape = latent_shape
-        self.tokens = f * h * w
-        self.patch = nn.Linear(c, dim)
+        self.tokens = f * (h // self.P) * (w // self.P)
+        self.patch = nn.Linear(c * self.P * self.P, dim)
         self.pos = nn.Parameter(torch.randn(1, self.tokens, dim) * 0.02)
         self.text = nn.Sequential(nn.Linear(ctx_dim, dim), nn.GELU(), nn.Linear(dim, dim))
         self.freq_dim = 128
@@ -192,7 +194,7 @@ class VelocityDiT(nn.Module):
         self.blocks = nn.ModuleList([DiTBlock(dim, heads, dim) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim, elementwise_affine=False, eps=1e-6)
         self.head_mod = nn.Parameter(torch.randn(1, 2, dim) / math.sqrt(dim))
-        self.out = nn.Linear(dim, c)
+        self.out = nn.Linear(dim, c * self.P * self.P)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
         self.dim = dim
@@ -200,7 +202,9 @@ class VelocityDiT(nn.Module):
     def forward(self, latent, timestep, context):
         b = latent.shape[0]
         c, f, h, w = self.latent_shape
-        x = self.patch(latent.reshape(b, c, self.tokens).transpose(1, 2)) + self.pos
+        p = self.P
+        tok = latent.reshape(b, c, f, h // p, p, w // p, p).permute(0, 2, 3, 5, 1, 4, 6)
+        x = self.patch(tok.reshape(b, self.tokens, c * p * p)) + self.pos
         temb = self.time(timestep_embedding(timestep, self.freq_dim))
         t6 = self.time6(temb).reshape(b, 6, self.dim)
         ctx = self.text(context)
@@ -208,7 +212,8 @@ class VelocityDiT(nn.Module):
             x = blk(x, t6, ctx)
         sh, sc = (self.head_mod + temb[:, None]).unbind(1)
         x = self.out(self.norm(x) * (1 + sc[:, None]) + sh[:, None])
-        return x.transpose(1, 2).reshape(b, c, f, h, w)
+        x = x.reshape(b, f, h // p, w // p, c, p, p).permute(0, 4, 1, 2, 5, 3, 6)
+        return x.reshape(b, c, f, h, w)
 
 
 class Evaluator(nn.Module):

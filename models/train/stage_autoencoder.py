@@ -8,7 +8,7 @@ import common
 import nets
 from common import log
 
-STEPS = 1400
+STEPS = 1200
 BATCH = 32
 
 
@@ -34,7 +34,7 @@ def main(seed):
         v = common.to_float(videos[idx])
         z = enc.raw(v)
         # latent noise makes the decoder tolerant of the small errors a sampler leaves in x_0
-        z_noisy = z + 0.1 * z.detach().std() * torch.randn(z.shape, generator=gen)
+        z_noisy = z + 0.05 * z.detach().std() * torch.randn(z.shape, generator=gen)
         r = dec.raw(z_noisy)
         w = foreground_weight(v)
         loss = (w * ((r - v).abs() + 4 * (r - v) ** 2)).mean() + 1e-4 * z.pow(2).mean()

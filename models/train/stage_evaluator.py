@@ -32,26 +32,38 @@ def load_autoencoder():
     return enc, dec
 
 
+def reconstructions(enc, dec, videos, seed, noise=0.1):
+    """Autoencoder reconstructions (half of them from mildly perturbed latents), computed once."""
+    gen = torch.Generator().manual_seed(seed)
+    out = np.empty_like(videos)
+    with torch.no_grad():
+        for i in range(0, len(videos), 250):
+            z = enc(common.to_float(videos[i:i + 250]))
+            z[1::2] += noise * torch.randn(z[1::2].shape, generator=gen)
+            out[i:i + 250] = np.round(dec(z).numpy() * 255).astype(np.uint8)
+    return out
+
+
 def main(seed):
     t0 = time.time()
     common.seed_all(seed + 5)
     videos, labels = common.pool("train", 12000, seed + 11)
     enc, dec = load_autoencoder()
+    n_rec = 4000
+    rec = reconstructions(enc, dec, videos[:n_rec], seed + 7)
+    log(f"evaluator: {n_rec} reconstructions ready")
     gen = torch.Generator().manual_seed(seed + 6)
     model = build()
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     for step in range(STEPS):
         for g in opt.param_groups:
             g["lr"] = common.lr_at(step, STEPS, 2e-3, warmup=100)
+        # two thirds real renders, one third reconstructions, so decoded videos are judged by content
         idx = torch.randint(0, len(videos), (BATCH,), generator=gen).numpy()
-        v = common.to_float(videos[idx])
-        third = BATCH // 3
-        with torch.no_grad():
-            z = enc(v[third:])
-            z[third:] += 0.3 * torch.randn(z[third:].shape, generator=gen)
-            v = torch.cat([v[:third], dec(z)])
+        ridx = torch.randint(0, n_rec, (BATCH // 3,), generator=gen).numpy()
+        v = common.to_float(np.concatenate([videos[idx[:BATCH - BATCH // 3]], rec[ridx]]))
+        y = torch.from_numpy(np.concatenate([labels[idx[:BATCH - BATCH // 3]], labels[ridx]]))
         v = (v + 0.02 * torch.randn(v.shape, generator=gen)).clamp(0, 1)
-        y = torch.from_numpy(labels[idx])
         out = model(v)
         loss = sum(F.cross_entropy(l, y[:, i], label_smoothing=0.05) for i, l in enumerate(out[:3]))
         opt.zero_grad()
@@ -70,6 +82,7 @@ def main(seed):
     common.record_time("evaluator", time.time() - t0)
 
 
+@torch.no_grad()
 def classify(model, v, batch=250):
     outs = [model(v[i:i + batch]) for i in range(0, len(v), batch)]
     preds = np.stack([torch.cat([o[h] for o in outs]).argmax(1).numpy() for h in range(3)], axis=1)

@@ -43,8 +43,7 @@ final class OrchestratorCommand implements Callable<Integer> {
         if (plan != null) {
             c = c.withDefaultPlan(plan);
         }
-        ModelFamily family = ModelFamily.load(models != null ? models
-                : c.modelsDir() != null ? Path.of(c.modelsDir()) : ModelFamily.defaultDirectory());
+        ModelFamily family = Launcher.family(models, c.modelsDir());
         OrchestratorServer server = new OrchestratorServer(c, family,
                 NettyServerBuilder.forAddress(new InetSocketAddress(c.host(), c.port())),
                 OrchestratorServer.nettyChannels(c.maxMessageBytes()));

@@ -43,8 +43,7 @@ final class WorkerCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         WorkerConfig c = resolve();
-        ModelFamily family = ModelFamily.load(models != null ? models
-                : c.modelsDir() != null ? Path.of(c.modelsDir()) : ModelFamily.defaultDirectory());
+        ModelFamily family = Launcher.family(models, c.modelsDir());
         WorkerServer server = new WorkerServer(c, family,
                 NettyServerBuilder.forAddress(new InetSocketAddress(c.host(), c.port())));
         server.start();
