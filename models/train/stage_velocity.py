@@ -19,8 +19,8 @@ from common import log
 LATENT_POOL = 24000
 CONFIGS = {
     # dim, depth, heads, peak lr, steps, batch
-    "large": dict(dim=128, depth=5, heads=4, lr=1e-3, steps=1600, batch=64),
-    "small": dict(dim=64, depth=2, heads=2, lr=2e-3, steps=1600, batch=64),
+    "large": dict(dim=128, depth=5, heads=4, lr=1e-3, steps=2800, batch=64),
+    "small": dict(dim=64, depth=2, heads=2, lr=2e-3, steps=2800, batch=64),
 }
 LATENT_SHAPE = (8, data.FRAMES // nets.TUBELET, data.HEIGHT // nets.SPATIAL, data.WIDTH // nets.SPATIAL)
 CFG_DROP = 0.1

@@ -64,6 +64,9 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             return;
         }
         ServerCallStreamObserver<GenerateEvent> call = (ServerCallStreamObserver<GenerateEvent>) out;
+        // With a handler set, events sent after the client went away are dropped instead of throwing;
+        // the generation context (a child of the call's) is cancelled either way.
+        call.setOnCancelHandler(() -> ctx.cancel(null));
         try {
             executor.execute(() -> ctx.run(() -> run(id, spec, request, ctx, call)));
         } catch (RejectedExecutionException e) {

@@ -56,6 +56,10 @@ class InferenceServiceTest {
 
     /** The golden batch-2 velocity request for velocity-small, optionally edited. */
     static ModelInferRequest.Builder velocityRequest() {
+        return velocityRequestFrom(golden);
+    }
+
+    static ModelInferRequest.Builder velocityRequestFrom(Golden golden) {
         ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName("velocity-small");
         for (String in : List.of("latent", "timestep", "context")) {
             ModelInferRequest.InferInputTensor.Builder t = ModelInferRequest.InferInputTensor.newBuilder()

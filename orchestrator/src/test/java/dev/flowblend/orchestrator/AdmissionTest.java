@@ -1,0 +1,44 @@
+package dev.flowblend.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flowblend.proto.generation.CancelRequest;
+import dev.flowblend.proto.generation.GenerateEvent;
+import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.Plan;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Bounded admission: beyond max_concurrent + max_queued generations, RESOURCE_EXHAUSTED; ids are unique. */
+class AdmissionTest {
+
+    @Test
+    void generate_overCapacityOrDuplicateId_refusedWhileFirstRuns() throws Exception {
+        OrchestratorConfig.Limits one = new OrchestratorConfig.Limits(1, 0, 1000, 5000, 30, 60_000, 3);
+        try (TestCluster cluster = new TestCluster(false, 1, List.of(), one)) {
+            GenerateRequest.Builder r = GenerateRequest.newBuilder().setPrompt("a red circle moving right")
+                    .setPlan(Plan.newBuilder().setPreset("small-only"));
+            Iterator<GenerateEvent> first = cluster.stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .generate(r.setSteps(5000).setGenerationId("long-one").build());
+            assertTrue(first.next().hasAccepted());
+            StatusRuntimeException dup = assertThrows(StatusRuntimeException.class,
+                    () -> cluster.generate(r.setSteps(2).setGenerationId("long-one").build()));
+            assertEquals(Status.Code.ALREADY_EXISTS, dup.getStatus().getCode());
+            StatusRuntimeException full = assertThrows(StatusRuntimeException.class,
+                    () -> cluster.generate(r.setSteps(2).setGenerationId("second").build()));
+            assertEquals(Status.Code.RESOURCE_EXHAUSTED, full.getStatus().getCode());
+            assertTrue(full.getStatus().getDescription().contains("max_concurrent_generations"),
+                    full.getStatus().getDescription());
+            cluster.stub.cancel(CancelRequest.newBuilder().setGenerationId("long-one").build());
+            StatusRuntimeException cancelled = assertThrows(StatusRuntimeException.class,
+                    () -> first.forEachRemaining(e -> { }));
+            assertEquals(Status.Code.CANCELLED, cancelled.getStatus().getCode());
+        }
+    }
+}

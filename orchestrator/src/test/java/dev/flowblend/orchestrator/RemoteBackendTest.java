@@ -1,0 +1,91 @@
+package dev.flowblend.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.flowblend.runtime.RuntimeOptions;
+import dev.flowblend.worker.WorkerConfig;
+import dev.flowblend.worker.WorkerServer;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.Test;
+
+/** RemoteBackend against in-process workers: conditioning resend on cache misses, failover. */
+class RemoteBackendTest {
+
+    private static WorkerServer worker(String name, long cacheBytes) throws Exception {
+        WorkerConfig c = new WorkerConfig(name, "small", null, 0, null, List.of("velocity-small"),
+                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1);
+        return new WorkerServer(c, TestCluster.FAMILY, InProcessServerBuilder.forName(name)).start();
+    }
+
+    private static RemoteBackend backend(List<String> small, ScheduledExecutorService s) {
+        OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
+                new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
+                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0);
+        return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s);
+    }
+
+    private static final int LATENT = TestCluster.FAMILY.conventions().latentElements();
+    private static final int CONTEXT = TestCluster.FAMILY.manifest().text().maxTokens()
+            * TestCluster.FAMILY.manifest().text().contextDim();
+
+    private static float[] ones(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, 0.5f);
+        return a;
+    }
+
+    @Test
+    void velocity_workerCacheDisabled_contextResentEveryStepAndResultUnchanged() throws Exception {
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        try (WorkerServer cached = worker("cached:1", 1 << 20); WorkerServer uncached = worker("uncached:1", 0);
+             RemoteBackend a = backend(List.of("cached:1"), s); RemoteBackend b = backend(List.of("uncached:1"), s)) {
+            Conditioning cond = Conditioning.of(ones(2 * CONTEXT), 2);
+            float[] x = ones(2 * LATENT);
+            float[] t = {500f, 500f};
+            float[] first = a.velocity("small", x, t, cond, 2).values();
+            for (int step = 0; step < 3; step++) {
+                assertArrayEquals(first, a.velocity("small", x, t, cond, 2).values());
+                // the uncached worker misses on every id-only request; the backend resends the context
+                assertArrayEquals(first, b.velocity("small", x, t, cond, 2).values());
+            }
+        } finally {
+            s.shutdownNow();
+        }
+    }
+
+    @Test
+    void velocity_firstEndpointDown_servedByTheOther() throws Exception {
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        try (WorkerServer live = worker("live:1", 1 << 20);
+             RemoteBackend r = backend(List.of("down:1", "live:1"), s)) {
+            Conditioning cond = Conditioning.of(ones(2 * CONTEXT), 2);
+            for (int i = 0; i < 4; i++) {
+                assertEquals("live:1", r.velocity("small", ones(2 * LATENT), new float[] {9f, 9f}, cond, 2).worker());
+            }
+        } finally {
+            s.shutdownNow();
+        }
+    }
+
+    @Test
+    void velocity_noWorkerReachable_unavailableNamingPoolAndEndpoints() {
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        try (RemoteBackend r = backend(List.of("down-a:1", "down-b:1"), s)) {
+            BackendException e = assertThrows(BackendException.class, () -> r.velocity("small", ones(LATENT),
+                    new float[] {1f}, Conditioning.of(ones(CONTEXT), 1), 1));
+            assertEquals(BackendException.Kind.UNAVAILABLE, e.kind());
+            assertTrue(e.getMessage().contains("pool 'small'") && e.getMessage().contains("down-b:1"), e.getMessage());
+        } finally {
+            s.shutdownNow();
+        }
+    }
+}
