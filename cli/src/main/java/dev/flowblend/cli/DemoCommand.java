@@ -43,6 +43,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output video; .gif for GIF, else MP4 (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("out.mp4");
 
+    @Option(names = "--scale", description = "Pixel upscale of the written video, 1..16 (default: ${DEFAULT-VALUE}).")
+    int scale = 8;
+
     @Option(names = "--cluster", description = "Cluster config (default: deploy/demo.json).")
     Path cluster;
 
@@ -71,14 +74,24 @@ final class DemoCommand implements Callable<Integer> {
                     new ProgressBar(System.err, "large-only")::update);
             EvaluatorModel.Verdict j = judge(evaluator, main.result());
             EvaluatorModel.Verdict jl = judge(evaluator, base2.result());
+            EvaluatorModel.Verdict jf = fileVerdict(evaluator, main.result());
             System.out.println(GenerateCommand.summary(out.toAbsolutePath(), main));
             System.out.printf(Locale.ROOT, "large-only: %.0f ms (this plan: %.0f ms, speedup %.2fx)%n", base2.wallMs(),
                     main.wallMs(), base2.wallMs() / main.wallMs());
             System.out.println("evaluator sees: \"" + evaluator.describe(j) + "\"" + (evaluator.matches(j, prompt)
                     ? " (matches the prompt)" : " (does NOT match the prompt)") + "; large-only video: \""
                     + evaluator.describe(jl) + "\"");
+            if (jf != null) {
+                System.out.println("evaluator sees in " + out + " (decoded back from H.264): \"" + evaluator.describe(jf)
+                        + "\"" + (evaluator.matches(jf, prompt) ? " (matches the prompt)" : " (does NOT match the prompt)"));
+            }
             if (json) {
-                System.out.println(Json.writeCompact(summary(main, base2, evaluator, j)));
+                Map<String, Object> m = summary(main, base2, evaluator, j);
+                if (jf != null) {
+                    m.put("file_evaluator_sees", evaluator.describe(jf));
+                    m.put("file_matches_prompt", evaluator.matches(jf, prompt));
+                }
+                System.out.println(Json.writeCompact(m));
             }
             return 0;
         }
@@ -110,9 +123,19 @@ final class DemoCommand implements Callable<Integer> {
 
     private GenerateRequest.Builder request(Plan p) {
         return GenerateRequest.newBuilder().setPrompt(prompt).setSeed(seed).setSteps(steps).setPlan(p)
-                .setIncludeFrames(true)
+                .setIncludeFrames(true).setVideoScale(scale)
                 .setFormat(out.toString().toLowerCase(Locale.ROOT).endsWith(".gif")
                         ? VideoFormat.VIDEO_FORMAT_GIF : VideoFormat.VIDEO_FORMAT_MP4);
+    }
+
+    /** The evaluator's verdict on the written MP4 itself, decoded and scaled back (null for GIF). */
+    private EvaluatorModel.Verdict fileVerdict(EvaluatorModel evaluator, Result r) throws Exception {
+        if (!r.getMimeType().equals("video/mp4")) {
+            return null;
+        }
+        int[] shape = new int[4];
+        float[] frames = dev.flowblend.orchestrator.Mp4Reader.frames(Files.readAllBytes(out), scale, shape);
+        return evaluator.judge(frames, 1).get(0);
     }
 
     static EvaluatorModel.Verdict judge(EvaluatorModel evaluator, Result r) throws Exception {

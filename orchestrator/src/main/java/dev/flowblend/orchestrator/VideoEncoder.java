@@ -12,13 +12,16 @@ import javax.imageio.ImageWriter;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageOutputStream;
-import org.jcodec.api.SequenceEncoder;
+import org.jcodec.codecs.h264.H264Encoder;
 import org.jcodec.common.Codec;
-import org.jcodec.common.Format;
+import org.jcodec.common.MuxerTrack;
+import org.jcodec.common.VideoCodecMeta;
 import org.jcodec.common.io.ByteBufferSeekableByteChannel;
 import org.jcodec.common.model.ColorSpace;
+import org.jcodec.common.model.Packet;
 import org.jcodec.common.model.Picture;
-import org.jcodec.common.model.Rational;
+import org.jcodec.common.model.Size;
+import org.jcodec.containers.mp4.muxer.MP4Muxer;
 
 /**
  * Frames [F, H, W, 3] in [0, 1] to an H.264 MP4 (jcodec, pure Java) or an animated GIF (the
@@ -66,19 +69,56 @@ public final class VideoEncoder {
         // H.264 output stays well under 2 bytes per pixel per frame; the bound avoids a growable channel
         ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact((long) shape[0] * oh * ow * 2 + (1 << 20)));
         ByteBufferSeekableByteChannel ch = new ByteBufferSeekableByteChannel(buf, 0);
-        SequenceEncoder enc = new SequenceEncoder(ch, Rational.R((int) Math.round(fps * 1000), 1000),
-                Format.MOV, Codec.H264, null);
+        MP4Muxer muxer = MP4Muxer.createMP4MuxerToChannel(ch);
+        H264Encoder encoder = H264Encoder.createH264Encoder();
+        int timescale = (int) Math.round(fps * 1000);
+        MuxerTrack track = muxer.addVideoTrack(Codec.H264,
+                VideoCodecMeta.createSimpleVideoCodecMeta(new Size(ow, oh), ColorSpace.YUV420J));
         for (int f = 0; f < shape[0]; f++) {
-            byte[] rgb = rgb(frames, shape, f, scale);
-            Picture pic = Picture.create(ow, oh, ColorSpace.RGB);
-            byte[] plane = pic.getPlaneData(0);
-            for (int i = 0; i < rgb.length; i++) {
-                plane[i] = (byte) ((rgb[i] & 0xff) - 128);  // jcodec stores samples offset by -128
-            }
-            enc.encodeNativeFrame(pic);
+            Picture yuv = tvRangeYuv(rgb(frames, shape, f, scale), ow, oh);
+            ByteBuffer out = ByteBuffer.allocate(encoder.estimateBufferSize(yuv));
+            org.jcodec.common.VideoEncoder.EncodedFrame ef = encoder.encodeFrame(yuv, out);
+            track.addFrame(Packet.createPacket(ef.getData(), (long) f * 1000, timescale, 1000, f,
+                    ef.isKeyFrame() ? Packet.FrameType.KEY : Packet.FrameType.INTER, null));
         }
-        enc.finish();
+        muxer.finish();
         return Arrays.copyOf(buf.array(), (int) ch.size());
+    }
+
+    /**
+     * RGB to 4:2:0 YUV with BT.601 limited-range (TV) coefficients — what players assume when a
+     * stream carries no range flag (jcodec's own RGB path uses other coefficients, and colours
+     * shift in players). Chroma is the mean of each 2x2 block. Samples are stored offset by -128,
+     * as jcodec expects.
+     */
+    static Picture tvRangeYuv(byte[] rgb, int w, int h) {
+        Picture pic = Picture.create(w, h, ColorSpace.YUV420J);
+        byte[] y = pic.getPlaneData(0), u = pic.getPlaneData(1), v = pic.getPlaneData(2);
+        for (int row = 0; row < h; row++) {
+            for (int col = 0; col < w; col++) {
+                int i = (row * w + col) * 3;
+                double r = rgb[i] & 0xff, g = rgb[i + 1] & 0xff, b = rgb[i + 2] & 0xff;
+                y[row * w + col] = sample(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255);
+            }
+        }
+        for (int row = 0; row < h / 2; row++) {
+            for (int col = 0; col < w / 2; col++) {
+                double r = 0, g = 0, b = 0;
+                for (int d = 0; d < 4; d++) {
+                    int i = (((2 * row + d / 2) * w) + 2 * col + d % 2) * 3;
+                    r += (rgb[i] & 0xff) / 4.0;
+                    g += (rgb[i + 1] & 0xff) / 4.0;
+                    b += (rgb[i + 2] & 0xff) / 4.0;
+                }
+                u[row * (w / 2) + col] = sample(128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255);
+                v[row * (w / 2) + col] = sample(128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255);
+            }
+        }
+        return pic;
+    }
+
+    private static byte sample(double x) {
+        return (byte) (Math.round(Math.max(0, Math.min(255, x))) - 128);
     }
 
     private static byte[] gif(float[] frames, int[] shape, int scale, double fps) throws IOException {
