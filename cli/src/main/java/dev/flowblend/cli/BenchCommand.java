@@ -69,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelFamily family = ModelFamily.load(ModelFamily.defaultDirectory());
-        StagePlan candidate = StagePlan.PRESETS.containsKey(plan) ? StagePlan.PRESETS.get(plan) : StagePlan.load(Path.of(plan));
+        StagePlan candidate = Plans.resolve(plan);
         StagePlan large = StagePlan.PRESETS.get("large-only");
         int steps = family.conventions().defaultSteps();
         Map<String, Times> inproc = inProcess(family, large, candidate);

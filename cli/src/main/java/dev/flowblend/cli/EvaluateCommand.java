@@ -5,7 +5,6 @@ import dev.flowblend.calibration.PlanQuality;
 import dev.flowblend.calibration.PromptSet;
 import dev.flowblend.orchestrator.StagePlan;
 import dev.flowblend.runtime.Json;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -46,7 +45,7 @@ final class EvaluateCommand implements Callable<Integer> {
         if (samples < 2) {
             throw new IllegalArgumentException("--samples is " + samples + "; must be >= 2 (Fréchet needs a covariance)");
         }
-        StagePlan p = StagePlan.PRESETS.containsKey(plan) ? StagePlan.PRESETS.get(plan) : StagePlan.load(Path.of(plan));
+        StagePlan p = Plans.resolve(plan);
         try (Engines e = new Engines(engine, steps, guidance)) {
             List<PromptSet.Sample> set = PromptSet.grammar(e.family, samples, seedOffset);
             Evaluation ev = e.evaluation;

@@ -24,6 +24,19 @@ final class Plans {
         return toProto(StagePlan.load(p));
     }
 
+    /** A preset name or a plan file, resolved locally (for commands that sample in this process). */
+    static StagePlan resolve(String presetOrFile) {
+        StagePlan preset = StagePlan.PRESETS.get(presetOrFile);
+        if (preset != null) {
+            return preset;
+        }
+        if (!Files.isRegularFile(Path.of(presetOrFile))) {
+            throw new IllegalArgumentException("plan '" + presetOrFile + "' is neither a preset "
+                    + StagePlan.PRESETS.keySet() + " nor a plan file");
+        }
+        return StagePlan.load(Path.of(presetOrFile));
+    }
+
     static Plan toProto(StagePlan plan) {
         Segments.Builder s = Segments.newBuilder().setUnit(plan.unit() == StagePlan.Unit.SIGMA
                 ? BoundaryUnit.SIGMA : BoundaryUnit.STEP_FRACTION);

@@ -91,7 +91,8 @@ class InferenceServiceTest {
             maxErr = Math.max(maxErr, Math.abs(want[i] - got[i]));
         }
         assertTrue(maxErr < 1e-4, "max |onnxruntime - torch| = " + maxErr);
-        assertEquals(List.of(2L, 16L, 3L, 4L, 4L), r.getOutputs(0).getShapeList());
+        assertEquals(java.util.Arrays.stream(golden.shape("outputs", "velocity")).boxed().toList(),
+                r.getOutputs(0).getShapeList());
         assertEquals("test-0", r.getParametersMap().get("worker_id").getStringParam());
     }
 
@@ -123,7 +124,10 @@ class InferenceServiceTest {
     void modelInfer_wrongShape_invalidArgumentWithExpectedShape() {
         StatusRuntimeException e = refused(b -> b.setInputs(0, b.getInputs(0).toBuilder().setShape(2, 8)));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().contains("expects [-1, 16, 3, 4, 4]"), e.getMessage());
+        long[] latent = golden.shape("inputs", "latent");
+        latent[0] = -1;
+        String expected = "expects " + java.util.Arrays.toString(latent);
+        assertTrue(e.getStatus().getDescription().contains(expected), e.getMessage());
     }
 
     @Test
@@ -161,11 +165,14 @@ class InferenceServiceTest {
 
     @Test
     void modelInfer_batchOverMaxBatchSize_invalidArgumentNamingLimit() {
-        float[] lat = new float[6 * 768];
+        long[] dims = golden.shape("inputs", "latent");
+        dims[0] = 6;
+        List<Long> shape = java.util.Arrays.stream(dims).boxed().toList();
+        float[] lat = new float[Math.toIntExact(java.util.Arrays.stream(dims).reduce(1, (a, b) -> a * b))];
         StatusRuntimeException e = refused(b -> {
             b.clearInputs().clearRawInputContents();
             b.addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("latent").setDatatype("FP32")
-                    .addAllShape(List.of(6L, 16L, 3L, 4L, 4L))).addRawInputContents(ByteString.copyFrom(Tensors.bytes(lat)));
+                    .addAllShape(shape)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(lat)));
             b.addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("timestep").setDatatype("FP32")
                     .addShape(6)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(new float[6])));
             b.addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("context").setDatatype("FP32")
