@@ -13,16 +13,23 @@ import java.util.Map;
 /**
  * One calibration run: divergence curve, the ablation plans, a divergence-guided search over
  * large-small-large boundaries, and the cheapest plan that meets the tolerances, written as a plan
- * file with CSV/JSON of every measurement and the charts. Thread-compatible.
+ * file with CSV/JSON of every measurement and the charts. A candidate passes only if it meets the
+ * tolerances on the calibration set and then again on a disjoint validation set: picking the
+ * cheapest of many noisy pass/fail measurements otherwise favours plans that passed by luck.
+ * Thread-compatible.
  */
 public final class Calibrator {
 
     /** What to run. Grids are step fractions; budget bounds the plans the search may generate. */
-    public record Options(int samples, int divergenceSamples, long seedOffset, Tolerances tolerances,
-                          double[] earlyGrid, double[] lateGrid, int budget, Path outDir) {
+    public record Options(int samples, int validationSamples, int divergenceSamples, long seedOffset,
+                          Tolerances tolerances, double[] earlyGrid, double[] lateGrid, int budget, Path outDir) {
         public Options {
             if (samples < 2 || divergenceSamples < 1) {
                 throw new IllegalArgumentException("samples must be >= 2 and divergence samples >= 1");
+            }
+            if (validationSamples != 0 && validationSamples < 2) {
+                throw new IllegalArgumentException("validation samples is " + validationSamples
+                        + "; must be 0 (no validation) or >= 2");
             }
             if (budget < 1) {
                 throw new IllegalArgumentException("search budget is " + budget + "; must be >= 1");
@@ -68,7 +75,8 @@ public final class Calibrator {
         int steps = evaluation.steps();
         int perPlan = steps * ((options.samples() + chunk - 1) / chunk);
         int div = steps * ((options.divergenceSamples() + chunk - 1) / chunk);
-        return div + perPlan * (ablations().size() + options.budget());
+        int perValidation = steps * ((options.validationSamples() + chunk - 1) / chunk);
+        return div + perPlan * (ablations().size() + options.budget()) + perValidation * (1 + options.budget());
     }
 
     public Report run() throws Exception {
@@ -99,12 +107,14 @@ public final class Calibrator {
         List<Search.Candidate> cands = Search.grid(options.earlyGrid(), options.lateGrid(), steps,
                 evaluation.generator().generator().sigmas(steps), d, largeStep, smallStep);
         log.accept(cands.size() + " candidate boundaries; generating at most " + options.budget());
+        Validation validation = new Validation(PromptSet.grammar(family, options.validationSamples(),
+                options.seedOffset() + options.samples()));
         Search.Result result = Search.run(cands, plan -> {
             PlanQuality q = measure(plan, samples, reference, ref, measured, violations, runs);
+            boolean ok = violations.get(plan.name()).isEmpty();
             log.accept(String.format(java.util.Locale.ROOT, "%-12s saving %5.1f%%  %s", plan.name(),
-                    100 * q.flopsSaving(), violations.get(plan.name()).isEmpty() ? "passes" : "fails: "
-                            + violations.get(plan.name())));
-            return violations.get(plan.name()).isEmpty();
+                    100 * q.flopsSaving(), ok ? "passes" : "fails: " + violations.get(plan.name())));
+            return ok && validation.passes(plan, measured, violations);
         }, options.budget());
         StagePlan chosen = result.chosen() == null ? ablations().get("LLL") : rename(result.chosen().plan());
         PlanQuality chosenQ = result.chosen() == null ? ref : measured.get(result.chosen().plan().name());
@@ -115,6 +125,40 @@ public final class Calibrator {
         Outputs.write(report, runs, options, family, result);
         return report;
     }
+
+    /** The validation set, its large-only reference generated on first use. */
+    private final class Validation {
+        private final List<PromptSet.Sample> samples;
+        private Evaluation.Run reference;
+        private PlanQuality referenceQuality;
+
+        Validation(List<PromptSet.Sample> samples) {
+            this.samples = samples;
+        }
+
+        boolean passes(StagePlan plan, Map<String, PlanQuality> measured, Map<String, List<String>> violations)
+                throws Exception {
+            if (samples.isEmpty()) {
+                return true;
+            }
+            if (reference == null) {
+                reference = evaluation.run(ablations().get("LLL"), samples, tick);
+                referenceQuality = evaluation.measure(reference, reference, samples);
+                measured.put("LLL" + SUFFIX, referenceQuality.named("LLL" + SUFFIX));
+                violations.put("LLL" + SUFFIX, List.of());
+            }
+            PlanQuality q = evaluation.measure(evaluation.run(plan, samples, tick), reference, samples);
+            List<String> v = options.tolerances().violations(q, referenceQuality);
+            measured.put(plan.name() + SUFFIX, q.named(plan.name() + SUFFIX));
+            violations.put(plan.name() + SUFFIX, v);
+            log.accept(String.format(java.util.Locale.ROOT, "%-12s on %d validation videos: %s", plan.name(),
+                    samples.size(), v.isEmpty() ? "passes" : "fails: " + v));
+            return v.isEmpty();
+        }
+    }
+
+    /** Names the validation-set measurements in the reports. */
+    static final String SUFFIX = "@validation";
 
     private PlanQuality measure(StagePlan plan, List<PromptSet.Sample> samples, Evaluation.Run reference,
                                 PlanQuality ref, Map<String, PlanQuality> measured, Map<String, List<String>> violations,

@@ -16,4 +16,10 @@ import java.util.Map;
 public record PlanQuality(String plan, String segments, int samples, double flops, double flopsSaving, double wallMs,
                           double accuracy, Map<String, Double> attributeAccuracy, double frechet, double similarity,
                           double psnr, double ssim, double motionSimilarity) {
+
+    /** The same measurements under another name (e.g. a validation-set row). */
+    public PlanQuality named(String name) {
+        return new PlanQuality(name, segments, samples, flops, flopsSaving, wallMs, accuracy, attributeAccuracy, frechet,
+                similarity, psnr, ssim, motionSimilarity);
+    }
 }

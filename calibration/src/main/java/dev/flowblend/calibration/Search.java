@@ -28,20 +28,28 @@ public final class Search {
     private Search() {
     }
 
-    /** LSL(e, l) for e in the early grid and l > e in the late grid (l = 1 means small to the end). */
+    /**
+     * LSL(e, l) for e in the early grid and l > e in the late grid (l = 1 means small to the end,
+     * e = 0 small from the start).
+     */
     public static List<Candidate> grid(double[] earlyGrid, double[] lateGrid, int steps, double[] sigmas,
                                        double[] divergence, double largeFlops, double smallFlops) {
         List<Candidate> out = new ArrayList<>();
         for (double e : earlyGrid) {
             for (double l : lateGrid) {
                 int a = (int) Math.round(e * steps), b = (int) Math.round(l * steps);
-                if (a < 1 || b <= a || b > steps) {
-                    continue;
+                if (a < 0 || b <= a || b > steps || (a == 0 && b == steps)) {
+                    continue;  // a = 0 and b = steps would be small-only, which is no candidate
                 }
-                StagePlan plan = b == steps
-                        ? StagePlan.fractions(name(e, l), StagePlan.LARGE, a / (double) steps, StagePlan.SMALL, 1.0)
-                        : StagePlan.fractions(name(e, l), StagePlan.LARGE, a / (double) steps, StagePlan.SMALL,
-                        b / (double) steps, StagePlan.LARGE, 1.0);
+                StagePlan plan;
+                if (a == 0) {  // small from the start: pairs whose early steps are not capacity-bound
+                    plan = StagePlan.fractions(name(e, l), StagePlan.SMALL, b / (double) steps, StagePlan.LARGE, 1.0);
+                } else if (b == steps) {
+                    plan = StagePlan.fractions(name(e, l), StagePlan.LARGE, a / (double) steps, StagePlan.SMALL, 1.0);
+                } else {
+                    plan = StagePlan.fractions(name(e, l), StagePlan.LARGE, a / (double) steps, StagePlan.SMALL,
+                            b / (double) steps, StagePlan.LARGE, 1.0);
+                }
                 double cost = 0;
                 for (int k = a; k < b; k++) {
                     cost += Math.abs(sigmas[k + 1] - sigmas[k]) * divergence[k];

@@ -44,6 +44,19 @@ class SearchTest {
     }
 
     @Test
+    void grid_earlyZero_smallFromStartThenLargeAndNoSmallOnly() {
+        double[] flat = new double[STEPS];
+        java.util.Arrays.fill(flat, 0.5);
+        List<Search.Candidate> cands = Search.grid(new double[] {0.0}, new double[] {0.5, 1.0}, STEPS, SIGMAS, flat,
+                10.0, 1.0);
+        assertEquals(1, cands.size());
+        Search.Candidate sl = cands.get(0);
+        assertEquals(List.of("small", "large"), sl.plan().segments().stream().map(StagePlan.Segment::pool).toList());
+        assertEquals(25 * 10.0 + 25 * 1.0, sl.flops(), 1e-9);
+        assertEquals(25 * 0.02 * 0.5, sl.divergenceCost(), 1e-9);
+    }
+
+    @Test
     void run_monotoneJudge_choosesCheapestPassingWithFewGenerations() throws Exception {
         List<Search.Candidate> cands = grid(uShape());
         double threshold = 0.04;

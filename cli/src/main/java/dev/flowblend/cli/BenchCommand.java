@@ -39,6 +39,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", description = "Generations per plan and mode (default: ${DEFAULT-VALUE}).")
     int runs = 6;
 
+    @Option(names = "--warmup", description = "Unrecorded warm-up generations per plan and mode, so every process "
+            + "runs JIT-compiled code as a long-running server does (default: ${DEFAULT-VALUE}).")
+    int warmup = 20;
+
     @Option(names = "--plan", description = "Plan to compare with large-only (default: ${DEFAULT-VALUE}).")
     String plan = "flowblending";
 
@@ -68,6 +72,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (runs < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--runs is " + runs + " and --warmup " + warmup
+                    + "; need runs >= 1 and warmup >= 0");
+        }
         ModelFamily family = ModelFamily.load(ModelFamily.defaultDirectory());
         StagePlan candidate = Plans.resolve(plan);
         StagePlan large = StagePlan.PRESETS.get("large-only");
@@ -84,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("plan", candidate.name());
         r.put("runs", runs);
+        r.put("warmup", warmup);
         r.put("steps", steps);
         r.put("flops_speedup", round(flopsLarge / flopsPlan));
         r.put("inprocess_speedup", round(ratio(inproc, Times::medianSampling)));
@@ -105,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
             PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), 1024);
             Generator g = new Generator(family, backend, prompts);
             double guidance = family.conventions().defaultGuidanceScale();
-            for (int i = -1; i < runs; i++) {  // i = -1 warms up, unrecorded
+            for (int i = -warmup; i < runs; i++) {  // i < 0 warms up, unrecorded
                 for (StagePlan p : List.of(large, candidate)) {
                     String prompt = PROMPTS.get(Math.floorMod(i, PROMPTS.size()));
                     GenerationSpec spec = new GenerationSpec(prompt, prompts.tokens(prompt), prompts.tokens(""),
@@ -120,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
                         t.get(p.name()).total().add(total);
                     }
                 }
-                System.err.printf(Locale.ROOT, "\rin-process: %d/%d", i + 1, runs);
+                System.err.printf(Locale.ROOT, "\rin-process: %d/%d", i + 1 + warmup, runs + warmup);
             }
             System.err.println();
         }
@@ -131,7 +140,7 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Times> t = times(large, candidate);
         ClusterConfig base = ClusterConfig.load(cluster != null ? cluster : Launcher.home().resolve("deploy/demo.json"));
         try (LocalCluster c = LocalCluster.start(base); GenerationClient client = new GenerationClient(c.target())) {
-            for (int i = -1; i < runs; i++) {
+            for (int i = -warmup; i < runs; i++) {  // i < 0 warms up, unrecorded
                 for (StagePlan p : List.of(large, candidate)) {
                     GenerateRequest req = GenerateRequest.newBuilder()
                             .setPrompt(PROMPTS.get(Math.floorMod(i, PROMPTS.size()))).setSeed(Math.max(i, 0))
@@ -143,7 +152,7 @@ final class BenchCommand implements Callable<Integer> {
                         t.get(p.name()).total().add(o.wallMs());
                     }
                 }
-                System.err.printf(Locale.ROOT, "\rgRPC: %d/%d", i + 1, runs);
+                System.err.printf(Locale.ROOT, "\rgRPC: %d/%d", i + 1 + warmup, runs + warmup);
             }
             System.err.println();
         }

@@ -21,6 +21,10 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--samples", description = "Videos per plan (default: ${DEFAULT-VALUE}).")
     int samples = 128;
 
+    @Option(names = "--validation-samples", description = "Videos of a disjoint seed set on which a passing candidate "
+            + "must pass again before it can be chosen; 0 disables (default: ${DEFAULT-VALUE}).")
+    int validationSamples = 128;
+
     @Option(names = "--divergence-samples", description = "Prompts x seeds for the divergence curve (default: ${DEFAULT-VALUE}).")
     int divergenceSamples = 32;
 
@@ -36,20 +40,20 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--max-frechet-ratio", description = "Fréchet distance at most this x large-only's (default: ${DEFAULT-VALUE}).")
     double maxFrechetRatio = Tolerances.DEFAULT.maxFrechetRatio();
 
-    @Option(names = "--early-grid", split = ",", description = "Step fractions where the small model may start (default: 0.1,0.15,...,0.6).")
-    double[] earlyGrid = {0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6};
+    @Option(names = "--early-grid", split = ",", description = "Step fractions where the small model may start; 0 = from the first step (default: 0,0.05,...,0.6).")
+    double[] earlyGrid = {0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6};
 
     @Option(names = "--late-grid", split = ",", description = "Step fractions where the large model returns; 1.0 = never (default: 0.5,0.55,...,1.0).")
     double[] lateGrid = {0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0};
 
     @Option(names = "--budget", description = "At most this many candidate plans are generated (default: ${DEFAULT-VALUE}).")
-    int budget = 7;
+    int budget = 9;
 
     @Option(names = "--steps", description = "Sampling steps (default: the family's).")
     int steps = 0;
 
     @Option(names = "--out", description = "Output directory (default: ${DEFAULT-VALUE}).")
-    Path out = Path.of("calibration");
+    Path out = Path.of("runs", "calibration");
 
     @Option(names = "--json", description = "Print a JSON summary as the last stdout line.")
     boolean json;
@@ -61,7 +65,7 @@ final class CalibrateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Tolerances tol = new Tolerances(minSimilarity, minAccuracyRatio, maxFrechetRatio);
         try (Engines e = new Engines(engine, steps, null)) {
-            Calibrator.Options o = new Calibrator.Options(samples, divergenceSamples, seedOffset, tol, earlyGrid, lateGrid,
+            Calibrator.Options o = new Calibrator.Options(samples, validationSamples, divergenceSamples, seedOffset, tol, earlyGrid, lateGrid,
                     budget, out);
             TickBar[] bar = new TickBar[1];
             Calibrator c = new Calibrator(e.family, e.evaluation, o, () -> bar[0].run(), msg -> {
@@ -85,7 +89,15 @@ final class CalibrateCommand implements Callable<Integer> {
                 m.put("plan_file", r.planFile().toAbsolutePath().toString());
                 m.put("segments", r.chosen().segments());
                 m.put("flops_saving", r.chosenQuality().flopsSaving());
-                m.put("quality", Map.of("chosen", r.chosenQuality(), "large_only", r.largeOnly()));
+                Map<String, Object> quality = new LinkedHashMap<>();
+                quality.put("chosen", r.chosenQuality());
+                quality.put("large_only", r.largeOnly());
+                PlanQuality validated = r.measured().get(r.chosenQuality().plan() + "@validation");
+                if (validated != null) {
+                    quality.put("chosen_validation", validated);
+                    quality.put("large_only_validation", r.measured().get("LLL@validation"));
+                }
+                m.put("quality", quality);
                 m.put("divergence_by_phase", r.divergenceByPhase());
                 m.put("minutes", minutes);
                 System.out.println(Json.writeCompact(m));
