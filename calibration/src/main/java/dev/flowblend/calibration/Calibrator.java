@@ -157,8 +157,8 @@ public final class Calibrator {
         }
     }
 
-    /** Names the validation-set measurements in the reports. */
-    static final String SUFFIX = "@validation";
+    /** Suffix of the validation-set measurements' names in the report ("LLL@validation", ...). */
+    public static final String SUFFIX = "@validation";
 
     private PlanQuality measure(StagePlan plan, List<PromptSet.Sample> samples, Evaluation.Run reference,
                                 PlanQuality ref, Map<String, PlanQuality> measured, Map<String, List<String>> violations,

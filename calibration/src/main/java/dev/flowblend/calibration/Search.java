@@ -41,15 +41,16 @@ public final class Search {
                 if (a < 0 || b <= a || b > steps || (a == 0 && b == steps)) {
                     continue;  // a = 0 and b = steps would be small-only, which is no candidate
                 }
-                StagePlan plan;
-                if (a == 0) {  // small from the start: pairs whose early steps are not capacity-bound
-                    plan = StagePlan.fractions(name(e, l), StagePlan.SMALL, b / (double) steps, StagePlan.LARGE, 1.0);
-                } else if (b == steps) {
-                    plan = StagePlan.fractions(name(e, l), StagePlan.LARGE, a / (double) steps, StagePlan.SMALL, 1.0);
-                } else {
-                    plan = StagePlan.fractions(name(e, l), StagePlan.LARGE, a / (double) steps, StagePlan.SMALL,
-                            b / (double) steps, StagePlan.LARGE, 1.0);
+                // large until a (absent when a = 0), small until b, large to the end (absent when b = steps)
+                List<StagePlan.Segment> segments = new ArrayList<>();
+                if (a > 0) {
+                    segments.add(new StagePlan.Segment(StagePlan.LARGE, a / (double) steps));
                 }
+                segments.add(new StagePlan.Segment(StagePlan.SMALL, b / (double) steps));
+                if (b < steps) {
+                    segments.add(new StagePlan.Segment(StagePlan.LARGE, 1.0));
+                }
+                StagePlan plan = new StagePlan(name(e, l), StagePlan.Unit.STEP_FRACTION, segments);
                 double cost = 0;
                 for (int k = a; k < b; k++) {
                     cost += Math.abs(sigmas[k + 1] - sigmas[k]) * divergence[k];

@@ -92,10 +92,10 @@ final class CalibrateCommand implements Callable<Integer> {
                 Map<String, Object> quality = new LinkedHashMap<>();
                 quality.put("chosen", r.chosenQuality());
                 quality.put("large_only", r.largeOnly());
-                PlanQuality validated = r.measured().get(r.chosenQuality().plan() + "@validation");
+                PlanQuality validated = r.measured().get(r.chosenQuality().plan() + Calibrator.SUFFIX);
                 if (validated != null) {
                     quality.put("chosen_validation", validated);
-                    quality.put("large_only_validation", r.measured().get("LLL@validation"));
+                    quality.put("large_only_validation", r.measured().get("LLL" + Calibrator.SUFFIX));
                 }
                 m.put("quality", quality);
                 m.put("divergence_by_phase", r.divergenceByPhase());
