@@ -8,7 +8,7 @@ import common
 import nets
 from common import log
 
-STEPS = 1200
+STEPS = 1000
 BATCH = 32
 
 

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 
 /**
  * large-only vs a plan (flowblending by default), in-process (no RPC) and over gRPC (the demo's
- * processes on loopback), same prompts and seeds, runs interleaved so drift hits both plans alike.
+ * processes on loopback), same prompts and seeds, runs interleaved so drift hits both plans and
+ * both modes alike.
  * Speedups are ratios of medians measured in the same run: of the sampling loop (what the plan
  * changes, the quantity the FLOPs ratio predicts) and of the whole generation as a client sees it.
  */
@@ -36,11 +37,12 @@ final class BenchCommand implements Callable<Integer> {
     static final List<String> PROMPTS = List.of("a red circle moving right", "a blue square moving up",
             "a green triangle moving left", "a yellow circle moving down", "a magenta square moving right");
 
-    @Option(names = "--runs", description = "Generations per plan and mode (default: ${DEFAULT-VALUE}).")
-    int runs = 6;
+    @Option(names = "--runs", description = "Recorded generations per plan and mode (default: ${DEFAULT-VALUE}).")
+    int runs = 10;
 
-    @Option(names = "--warmup", description = "Unrecorded warm-up generations per plan and mode, so every process "
-            + "runs JIT-compiled code as a long-running server does (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", description = "Unrecorded warm-up generations per plan and mode (over gRPC each pool "
+            + "of the plan also runs alone), so every process runs JIT-compiled code as a long-running server does "
+            + "(default: ${DEFAULT-VALUE}).")
     int warmup = 20;
 
     @Option(names = "--plan", description = "Plan to compare with large-only (default: ${DEFAULT-VALUE}).")
@@ -80,8 +82,9 @@ final class BenchCommand implements Callable<Integer> {
         StagePlan candidate = Plans.resolve(plan);
         StagePlan large = StagePlan.PRESETS.get("large-only");
         int steps = family.conventions().defaultSteps();
-        Map<String, Times> inproc = inProcess(family, large, candidate);
-        Map<String, Times> grpc = overGrpc(large, candidate);
+        Map<String, Times> inproc = times(large, candidate);
+        Map<String, Times> grpc = times(large, candidate);
+        measure(family, large, candidate, inproc, grpc);
         double flopsLarge;
         double flopsPlan;
         try (InProcessBackend b = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(1))) {
@@ -101,6 +104,11 @@ final class BenchCommand implements Callable<Integer> {
         r.put("grpc_e2e_speedup", round(ratio(grpc, Times::medianTotal)));
         r.put("grpc_over_inprocess", round((double) r.get("grpc_speedup") / (double) r.get("inprocess_speedup")));
         r.put("inprocess_over_flops", round((double) r.get("inprocess_speedup") / (double) r.get("flops_speedup")));
+        // What a step costs over gRPC beyond the model itself: the transport's fixed per-step price.
+        Map<String, Double> perStep = new LinkedHashMap<>();
+        grpc.forEach((name, t) -> perStep.put(name,
+                round((t.medianSampling() - inproc.get(name).medianSampling()) / steps)));
+        r.put("grpc_step_overhead_ms", perStep);
         table(inproc, grpc, r);
         if (json) {
             System.out.println(Json.writeCompact(r));
@@ -108,55 +116,54 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Map<String, Times> inProcess(ModelFamily family, StagePlan large, StagePlan candidate) throws Exception {
-        Map<String, Times> t = times(large, candidate);
-        try (InProcessBackend backend = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(threads))) {
+    /**
+     * Both modes in one loop: each iteration runs both plans in-process, then both over gRPC, so
+     * drift on a shared machine hits the two modes alike as well as the two plans.
+     */
+    private void measure(ModelFamily family, StagePlan large, StagePlan candidate, Map<String, Times> inproc,
+                         Map<String, Times> grpc) throws Exception {
+        ClusterConfig base = ClusterConfig.load(cluster != null ? cluster : Launcher.home().resolve("deploy/demo.json"));
+        try (InProcessBackend backend = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(threads));
+             LocalCluster c = LocalCluster.start(base); GenerationClient client = new GenerationClient(c.target())) {
             PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), 1024);
             Generator g = new Generator(family, backend, prompts);
             double guidance = family.conventions().defaultGuidanceScale();
+            // gRPC warm-up also runs the candidate's other pools alone, so every worker process has
+            // served as many steps as the large one (the candidate gives a middle pool 40% of them).
+            List<StagePlan> warm = new ArrayList<>(List.of(large, candidate));
+            candidate.pools().stream().filter(pool -> !large.pools().equals(List.of(pool)))
+                    .forEach(pool -> warm.add(StagePlan.fractions(pool + "-only", pool, 1.0)));
             for (int i = -warmup; i < runs; i++) {  // i < 0 warms up, unrecorded
+                String prompt = PROMPTS.get(Math.floorMod(i, PROMPTS.size()));
+                int seed = Math.max(i, 0);
+                List<StagePlan> grpcPlans = i < 0 ? warm : List.of(large, candidate);
                 for (StagePlan p : List.of(large, candidate)) {
-                    String prompt = PROMPTS.get(Math.floorMod(i, PROMPTS.size()));
                     GenerationSpec spec = new GenerationSpec(prompt, prompts.tokens(prompt), prompts.tokens(""),
-                            Math.max(i, 0), family.conventions().defaultSteps(), guidance, p);
+                            seed, family.conventions().defaultSteps(), guidance, p);
                     long t0 = System.nanoTime();
-                    GenerationResult res = g.generate(spec, (a, b, c, d, e, f) -> { }, () -> false);
+                    GenerationResult res = g.generate(spec, (a, b, cc, d, e, f) -> { }, () -> false);
                     VideoEncoder.encode(res.frames(), res.frameShape(), VideoEncoder.Container.MP4, 8,
                             family.conventions().frameRate());
-                    double total = (System.nanoTime() - t0) / 1e6;
                     if (i >= 0) {
-                        t.get(p.name()).sampling().add(res.samplingMs());
-                        t.get(p.name()).total().add(total);
+                        inproc.get(p.name()).sampling().add(res.samplingMs());
+                        inproc.get(p.name()).total().add((System.nanoTime() - t0) / 1e6);
                     }
                 }
-                System.err.printf(Locale.ROOT, "\rin-process: %d/%d", i + 1 + warmup, runs + warmup);
-            }
-            System.err.println();
-        }
-        return t;
-    }
-
-    private Map<String, Times> overGrpc(StagePlan large, StagePlan candidate) throws Exception {
-        Map<String, Times> t = times(large, candidate);
-        ClusterConfig base = ClusterConfig.load(cluster != null ? cluster : Launcher.home().resolve("deploy/demo.json"));
-        try (LocalCluster c = LocalCluster.start(base); GenerationClient client = new GenerationClient(c.target())) {
-            for (int i = -warmup; i < runs; i++) {  // i < 0 warms up, unrecorded
-                for (StagePlan p : List.of(large, candidate)) {
-                    GenerateRequest req = GenerateRequest.newBuilder()
-                            .setPrompt(PROMPTS.get(Math.floorMod(i, PROMPTS.size()))).setSeed(Math.max(i, 0))
+                for (StagePlan p : grpcPlans) {
+                    GenerateRequest req = GenerateRequest.newBuilder().setPrompt(prompt).setSeed(seed)
                             .setPlan(p == large ? Plan.newBuilder().setPreset("large-only").build() : Plans.toProto(p))
                             .build();
                     GenerationClient.Outcome o = client.generate(req, 600, x -> { });
                     if (i >= 0) {
-                        t.get(p.name()).sampling().add(o.result().getMetadata().getTimings().getSamplingMs());
-                        t.get(p.name()).total().add(o.wallMs());
+                        grpc.get(p.name()).sampling().add(o.result().getMetadata().getTimings().getSamplingMs());
+                        grpc.get(p.name()).total().add(o.wallMs());
                     }
                 }
-                System.err.printf(Locale.ROOT, "\rgRPC: %d/%d", i + 1 + warmup, runs + warmup);
+                System.err.printf(Locale.ROOT, "\r%s %d/%d", i < 0 ? "warm-up" : "recorded", i < 0 ? i + 1 + warmup : i + 1,
+                        i < 0 ? warmup : runs);
             }
             System.err.println();
         }
-        return t;
     }
 
     private static Map<String, Times> times(StagePlan large, StagePlan candidate) {
@@ -183,6 +190,7 @@ final class BenchCommand implements Callable<Integer> {
                 r.get("inprocess_speedup"), r.get("inprocess_e2e_speedup"), r.get("grpc_speedup"), r.get("grpc_e2e_speedup"));
         System.out.printf(Locale.ROOT, "gRPC/in-process %.3f (target >= 0.97); in-process/FLOPs %.3f (target >= 0.90)%n",
                 r.get("grpc_over_inprocess"), r.get("inprocess_over_flops"));
+        System.out.printf(Locale.ROOT, "gRPC cost per step beyond the model (ms): %s%n", r.get("grpc_step_overhead_ms"));
     }
 
     static double median(List<Double> v) {

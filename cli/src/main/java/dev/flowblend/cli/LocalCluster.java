@@ -93,6 +93,11 @@ final class LocalCluster implements AutoCloseable {
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-Dflowblend.models=" + System.getProperty("flowblend.models", "models"));
         cmd.add("-XX:+UseSerialGC");
+        // e.g. heap sizes or JIT flags for the three processes; the launcher's own JVM reads FLOWBLEND_JAVA_OPTS
+        String extra = System.getenv("FLOWBLEND_CLUSTER_JAVA_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());

@@ -1,5 +1,9 @@
 package dev.flowblend.orchestrator;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
 /**
  * Where model outputs come from: ONNX sessions in this process ({@link InProcessBackend}) or
  * worker pools over gRPC ({@link RemoteBackend}). Implementations are thread-safe; a call that
@@ -10,9 +14,20 @@ public interface Backend extends AutoCloseable {
     /** Text contexts [batch, L, D] for token ids [batch, L]. */
     float[] encodeText(long[] tokenIds, int batch) throws BackendException;
 
-    /** Velocity for a batch of latents; the result also names the worker that served it. */
-    Velocity velocity(String pool, float[] latent, float[] timesteps, Conditioning conditioning, int batch)
-            throws BackendException;
+    /**
+     * Velocity for a batch of latents; the result also names the worker that served it. The future
+     * fails with a {@link BackendException}. It may complete before this returns (in-process) or
+     * later on a transport thread (remote), so whatever is chained to it must be short and must not
+     * block. The arrays are read before this returns; the caller may reuse them afterwards.
+     */
+    CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
+                                              Conditioning conditioning, int batch);
+
+    /** {@link #velocityAsync}, waiting for the result. */
+    default Velocity velocity(String pool, float[] latent, float[] timesteps, Conditioning conditioning, int batch)
+            throws BackendException {
+        return await(velocityAsync(pool, latent, timesteps, conditioning, batch));
+    }
 
     /** Decoded video [batch, F, H, W, 3] in [0, 1]. */
     float[] decode(float[] latent, int batch) throws BackendException;
@@ -25,6 +40,25 @@ public interface Backend extends AutoCloseable {
 
     @Override
     void close();
+
+    /** Waits for a backend future; its failure comes back as the {@link BackendException} it carries. */
+    static <T> T await(CompletableFuture<T> future) throws BackendException {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(BackendException.Kind.CANCELLED, "interrupted while waiting for a model", e);
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        }
+    }
+
+    /** The BackendException behind a future's failure; anything else is a bug, reported as INTERNAL. */
+    static BackendException unwrap(Throwable t) {
+        Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        return c instanceof BackendException b ? b
+                : new BackendException(BackendException.Kind.INTERNAL, "model call failed: " + c, c);
+    }
 
     /** A velocity result and where it came from. */
     record Velocity(float[] values, String worker) {

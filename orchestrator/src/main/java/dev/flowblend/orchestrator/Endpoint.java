@@ -3,6 +3,7 @@ package dev.flowblend.orchestrator;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
+import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -22,7 +23,7 @@ final class Endpoint implements AutoCloseable {
 
     private final String address;
     private final ManagedChannel channel;
-    private final GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
+    private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub;
     private final AtomicInteger inflight = new AtomicInteger();
     // Slightly shorter-lived than the worker's own cache entries; a miss anyway triggers a resend.
     private final Cache<String, Boolean> sentContexts = Caffeine.newBuilder()
@@ -32,14 +33,16 @@ final class Endpoint implements AutoCloseable {
     Endpoint(String address, ManagedChannel channel) {
         this.address = address;
         this.channel = channel;
-        this.stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+        // Replies are handled on the transport thread that read them: the handlers only finish a
+        // step and send the next request, and a hand-off to another thread costs a wake-up per step.
+        this.stub = GRPCInferenceServiceGrpc.newStub(channel).withExecutor(MoreExecutors.directExecutor());
     }
 
     String address() {
         return address;
     }
 
-    GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub() {
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub() {
         return stub;
     }
 

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Every model in this process, no RPC: the reference the gRPC path is compared against, and the
@@ -64,18 +65,21 @@ public final class InProcessBackend implements Backend {
         }
     }
 
+    /** Runs the model on the calling thread: the future is complete when this returns. */
     @Override
-    public Velocity velocity(String pool, float[] latent, float[] timesteps, Conditioning conditioning, int batch)
-            throws BackendException {
+    public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
+                                                     Conditioning conditioning, int batch) {
         OnnxModel m = byPool.get(pool);
         if (m == null) {
-            throw new BackendException(BackendException.Kind.INVALID_ARGUMENT, "no pool named '" + pool + "'");
+            return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INVALID_ARGUMENT,
+                    "no pool named '" + pool + "'"));
         }
         try {
             float[] v = m.runFloats(List.of(latent, timesteps, conditioning.context()), batch).get(0);
-            return new Velocity(v, "in-process");
+            return CompletableFuture.completedFuture(new Velocity(v, "in-process"));
         } catch (Exception e) {
-            throw new BackendException(BackendException.Kind.INTERNAL, "model '" + m.spec().name() + "' failed: " + e, e);
+            return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INTERNAL,
+                    "model '" + m.spec().name() + "' failed: " + e, e));
         }
     }
 

@@ -11,13 +11,15 @@ import dev.flowblend.runtime.Tensors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -77,7 +79,7 @@ public final class RemoteBackend implements Backend {
         TensorSpec in = family.byName(textEncoderModel).orElseThrow().inputs().get(0);
         ModelInferRequest.Builder req = request(textEncoderModel)
                 .addInputs(input(in, batch)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(tokenIds)));
-        return floats(call(config.textEncoderPool(), req, null).response());
+        return floats(Backend.await(call(config.textEncoderPool(), req, null)).response());
     }
 
     @Override
@@ -85,15 +87,17 @@ public final class RemoteBackend implements Backend {
         TensorSpec in = family.byName(decoderModel).orElseThrow().inputs().get(0);
         ModelInferRequest.Builder req = request(decoderModel)
                 .addInputs(input(in, batch)).addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent)));
-        return floats(call(config.decoderPool(), req, null).response());
+        return floats(Backend.await(call(config.decoderPool(), req, null)).response());
     }
 
+    /** Completes on the gRPC transport thread that received the reply (see {@link Backend#velocityAsync}). */
     @Override
-    public Velocity velocity(String pool, float[] latent, float[] timesteps, Conditioning conditioning, int batch)
-            throws BackendException {
+    public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
+                                                     Conditioning conditioning, int batch) {
         WorkerPool p = pools.get(pool);
         if (p == null) {
-            throw new BackendException(BackendException.Kind.INVALID_ARGUMENT, "no pool named '" + pool + "'");
+            return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INVALID_ARGUMENT,
+                    "no pool named '" + pool + "'"));
         }
         List<TensorSpec> specs = family.byName(p.model()).orElseThrow().inputs();
         ModelInferRequest.Builder req = request(p.model())
@@ -105,13 +109,20 @@ public final class RemoteBackend implements Backend {
                 case "timestep" -> req.addInputs(input(t, batch))
                         .addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(timesteps)));
                 case "context" -> { } // added per endpoint: only where it is not cached yet
-                default -> throw new BackendException(BackendException.Kind.INTERNAL, "model '" + p.model()
-                        + "' has input '" + t.name() + "' that flowblend does not know how to fill");
+                default -> {
+                    return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INTERNAL, "model '"
+                            + p.model() + "' has input '" + t.name() + "' that flowblend does not know how to fill"));
+                }
             }
         }
         TensorSpec ctxSpec = family.byName(p.model()).orElseThrow().input("context");
-        Reply r = call(pool, req, new ContextAttachment(conditioning, ctxSpec, batch));
-        return new Velocity(floats(r.response()), r.worker());
+        return call(pool, req, new ContextAttachment(conditioning, ctxSpec, batch)).thenApply(r -> {
+            try {
+                return new Velocity(floats(r.response()), r.worker());
+            } catch (BackendException e) {
+                throw new CompletionException(e);
+            }
+        });
     }
 
     private record ContextAttachment(Conditioning conditioning, TensorSpec spec, int batch) {
@@ -120,57 +131,111 @@ public final class RemoteBackend implements Backend {
     private record Reply(ModelInferResponse response, String worker) {
     }
 
-    private Reply call(String poolName, ModelInferRequest.Builder base, ContextAttachment ctx) throws BackendException {
-        WorkerPool pool = pools.get(poolName);
-        List<Endpoint> tried = new ArrayList<>();
+    private CompletableFuture<Reply> call(String poolName, ModelInferRequest.Builder base, ContextAttachment ctx) {
+        Call c = new Call(poolName, base, ctx);
+        c.attempt();
+        return c.result;
+    }
+
+    /**
+     * One model call across its attempts. Each attempt's reply arrives on the transport thread
+     * (direct executor: no hand-off), which starts the next attempt if there is one.
+     */
+    private final class Call implements StreamObserver<ModelInferResponse> {
+        final CompletableFuture<Reply> result = new CompletableFuture<>();
+        final String poolName;
+        final WorkerPool pool;
+        final ModelInferRequest.Builder base;
+        final ContextAttachment ctx;
+        final List<Endpoint> tried = new ArrayList<>();
+        final int maxAttempts = config.limits().maxStepAttempts();
         String lastError = "no endpoints";
-        int attempts = config.limits().maxStepAttempts();
-        boolean resent = false;
-        for (int attempt = 0; attempt < attempts; attempt++) {
-            Endpoint e = pool.pick(tried);
+        int attempts;
+        boolean resent;
+        Endpoint current;
+        ModelInferResponse response;
+
+        Call(String poolName, ModelInferRequest.Builder base, ContextAttachment ctx) {
+            this.poolName = poolName;
+            this.pool = pools.get(poolName);
+            this.base = base;
+            this.ctx = ctx;
+        }
+
+        void attempt() {
+            Endpoint e = attempts < maxAttempts ? pool.pick(tried) : null;
             if (e == null) {
-                break;
+                result.completeExceptionally(new BackendException(BackendException.Kind.UNAVAILABLE, "pool '" + poolName
+                        + "' has no worker that could serve the request after " + tried.size() + " tries (endpoints "
+                        + pool.endpoints() + "); last error: " + lastError));
+                return;
             }
-            ModelInferRequest req = withContext(base, ctx, e, resent);
+            attempts++;
+            current = e;
+            response = null;
             e.acquire();
             try {
-                ModelInferResponse resp = e.stub().withDeadlineAfter(config.limits().stepTimeoutMillis(), TimeUnit.MILLISECONDS)
-                        .modelInfer(req);
-                if (ctx != null) {
-                    e.contextSent(ctx.conditioning().id());
-                }
-                InferParameter w = resp.getParametersMap().get("worker_id");
-                return new Reply(resp, w != null && !w.getStringParam().isEmpty() ? w.getStringParam() : e.address());
-            } catch (StatusRuntimeException ex) {
-                Status.Code code = ex.getStatus().getCode();
-                lastError = e.address() + ": " + code + " " + ex.getStatus().getDescription();
-                Metadata trailers = ex.getTrailers();
-                if (code == Status.Code.FAILED_PRECONDITION && ctx != null && trailers != null
-                        && trailers.containsKey(CONTEXT_MISS) && !resent) {
-                    e.contextLost(ctx.conditioning().id());
-                    resent = true;
-                    attempt--;  // a cache miss is not a failed attempt: resend to the same worker
-                    continue;
-                }
-                switch (code) {
-                    case UNAVAILABLE -> {
-                        e.markUnhealthy();
-                        tried.add(e);
-                    }
-                    case RESOURCE_EXHAUSTED -> tried.add(e);
-                    case CANCELLED -> throw new BackendException(BackendException.Kind.CANCELLED, "cancelled", ex);
-                    case DEADLINE_EXCEEDED -> throw new BackendException(BackendException.Kind.DEADLINE_EXCEEDED,
-                            "pool '" + poolName + "' worker " + e.address() + " did not answer within the deadline", ex);
-                    default -> throw new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
-                            + "' worker " + e.address() + " refused the request: " + code + ": "
-                            + ex.getStatus().getDescription(), ex);
-                }
-            } finally {
+                e.stub().withDeadlineAfter(config.limits().stepTimeoutMillis(), TimeUnit.MILLISECONDS)
+                        .modelInfer(withContext(base, ctx, e, resent), this);
+            } catch (RuntimeException ex) {  // never leave the future pending: no reply would ever come
                 e.release();
+                result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
+                        + "' worker " + e.address() + ": could not send the request: " + ex, ex));
             }
         }
-        throw new BackendException(BackendException.Kind.UNAVAILABLE, "pool '" + poolName + "' has no worker that could serve "
-                + "the request after " + tried.size() + " tries (endpoints " + pool.endpoints() + "); last error: " + lastError);
+
+        @Override
+        public void onNext(ModelInferResponse r) {
+            response = r;
+        }
+
+        @Override
+        public void onCompleted() {
+            Endpoint e = current;
+            e.release();
+            if (ctx != null) {
+                e.contextSent(ctx.conditioning().id());
+            }
+            InferParameter w = response.getParametersMap().get("worker_id");
+            result.complete(new Reply(response, w != null && !w.getStringParam().isEmpty() ? w.getStringParam() : e.address()));
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            Endpoint e = current;
+            e.release();
+            Status status = Status.fromThrowable(t);
+            Status.Code code = status.getCode();
+            lastError = e.address() + ": " + code + " " + status.getDescription();
+            Metadata trailers = Status.trailersFromThrowable(t);
+            if (code == Status.Code.FAILED_PRECONDITION && ctx != null && trailers != null
+                    && trailers.containsKey(CONTEXT_MISS) && !resent) {
+                e.contextLost(ctx.conditioning().id());
+                resent = true;
+                attempts--;  // a cache miss is not a failed attempt: resend, now with the context
+                attempt();
+                return;
+            }
+            switch (code) {
+                case UNAVAILABLE -> {
+                    e.markUnhealthy();
+                    tried.add(e);
+                    attempt();
+                }
+                case RESOURCE_EXHAUSTED -> {
+                    tried.add(e);
+                    attempt();
+                }
+                case CANCELLED -> result.completeExceptionally(
+                        new BackendException(BackendException.Kind.CANCELLED, "cancelled", t));
+                case DEADLINE_EXCEEDED -> result.completeExceptionally(new BackendException(
+                        BackendException.Kind.DEADLINE_EXCEEDED, "pool '" + poolName + "' worker " + e.address()
+                        + " did not answer within the deadline", t));
+                default -> result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '"
+                        + poolName + "' worker " + e.address() + " refused the request: " + code + ": "
+                        + status.getDescription(), t));
+            }
+        }
     }
 
     private static ModelInferRequest withContext(ModelInferRequest.Builder base, ContextAttachment ctx, Endpoint e,

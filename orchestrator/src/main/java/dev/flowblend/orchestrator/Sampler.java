@@ -1,5 +1,8 @@
 package dev.flowblend.orchestrator;
 
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+
 /**
  * The flow-matching Euler sampler with classifier-free guidance and a per-step pool.
  * x_{k+1} = x_k + (sigma_{k+1} - sigma_k) * v, v = v_u + g * (v_c - v_u), cond and uncond in one
@@ -8,7 +11,10 @@ package dev.flowblend.orchestrator;
  */
 public final class Sampler {
 
-    /** Observes each finished step (called on the sampling thread). */
+    /**
+     * Observes each finished step, in step order, one call at a time, on whichever thread drives
+     * the loop (the caller's, or a transport thread with a remote backend): keep it short.
+     */
     public interface StepListener {
         void onStep(int step, int steps, double sigma, String pool, String worker, double millis);
     }
@@ -31,45 +37,29 @@ public final class Sampler {
      * {@code noise} holds samples * n values (not modified); {@code conditioning} holds the
      * contexts [cond_1..cond_S, uncond_1..uncond_S] when guidance != 1, else [cond_1..cond_S];
      * {@code pools[k]} serves step k.
+     *
+     * <p>The loop is driven by the velocity futures: with a remote backend each step's update and
+     * the next request run on the thread that received the reply, so a step costs no hand-off to
+     * the calling thread and back; the listener hears of step k once step k+1 is on its way. The
+     * calling thread waits for the end. In-process every step completes at once and the loop runs
+     * on the calling thread.
      */
     public float[] sample(float[] noise, int samples, double[] sigmas, String[] pools, Conditioning conditioning,
                           double guidance, StepListener listener, Cancellation cancellation) throws BackendException {
-        int total = noise.length;
-        int n = total / samples;
         int batch = conditioning.batch();
         boolean cfg = batch == 2 * samples;
         if (!cfg && batch != samples) {
             throw new IllegalArgumentException("conditioning batch " + batch + " fits neither " + samples
                     + " samples nor their guided pairs");
         }
-        float g = (float) guidance;
-        float[] x = noise.clone();
-        float[] in = new float[n * batch];
-        float[] t = new float[batch];
-        for (int k = 0; k < pools.length; k++) {
-            if (cancellation.cancelled()) {
-                throw new BackendException(BackendException.Kind.CANCELLED, "generation cancelled before step " + k);
-            }
-            long start = System.nanoTime();
-            System.arraycopy(x, 0, in, 0, total);
-            if (cfg) {
-                System.arraycopy(x, 0, in, total, total);
-            }
-            java.util.Arrays.fill(t, (float) (sigmas[k] * timestepScale));
-            Backend.Velocity v = backend.velocity(pools[k], in, t, conditioning, batch);
-            float[] vv = v.values();
-            if (vv.length != n * batch) {
-                throw new BackendException(BackendException.Kind.INTERNAL, "pool '" + pools[k] + "' returned "
-                        + vv.length + " velocity values at step " + k + "; expected " + n * batch);
-            }
-            float dt = (float) (sigmas[k + 1] - sigmas[k]);
-            for (int i = 0; i < total; i++) {
-                float vel = cfg ? guided(vv[total + i], vv[i], g) : vv[i];
-                x[i] = x[i] + dt * vel;
-            }
-            listener.onStep(k, pools.length, sigmas[k], pools[k], v.worker(), (System.nanoTime() - start) / 1e6);
+        Run run = new Run(noise, noise.length / samples, sigmas, pools, conditioning, cfg, (float) guidance,
+                listener, cancellation);
+        run.advance(null);
+        try {
+            return Backend.await(run.result);
+        } finally {
+            run.stopped = true;  // if we stopped waiting early, the chain stops at its next step
         }
-        return x;
     }
 
     /** One sample ({@code conditioning} is [cond, uncond] or [cond]). */
@@ -81,5 +71,111 @@ public final class Sampler {
     /** Classifier-free guidance: v_u + g * (v_c - v_u), in this exact float order everywhere. */
     public static float guided(float uncond, float cond, float g) {
         return uncond + g * (cond - uncond);
+    }
+
+    /** A finished step, reported to the listener once the next step's request has left. */
+    private record Done(int step, String pool, String worker, double millis) {
+    }
+
+    /** The state of one sampling loop; touched by one thread at a time, each step after the last. */
+    private final class Run {
+        final CompletableFuture<float[]> result = new CompletableFuture<>();
+        final float[] x;
+        final float[] in;
+        final float[] t;
+        final int total;
+        final double[] sigmas;
+        final String[] pools;
+        final Conditioning conditioning;
+        final boolean cfg;
+        final float g;
+        final StepListener listener;
+        final Cancellation cancellation;
+        volatile boolean stopped;
+        int k;
+        long stepStart;
+
+        Run(float[] noise, int n, double[] sigmas, String[] pools, Conditioning conditioning, boolean cfg, float g,
+            StepListener listener, Cancellation cancellation) {
+            this.x = noise.clone();
+            this.total = noise.length;
+            this.in = new float[n * conditioning.batch()];
+            this.t = new float[conditioning.batch()];
+            this.sigmas = sigmas;
+            this.pools = pools;
+            this.conditioning = conditioning;
+            this.cfg = cfg;
+            this.g = g;
+            this.listener = listener;
+            this.cancellation = cancellation;
+        }
+
+        /** Sends step k and goes on while replies are already there; {@code done} is the step to report. */
+        void advance(Done done) {
+            try {
+                while (true) {
+                    if (k == pools.length) {
+                        report(done);
+                        result.complete(x);
+                        return;
+                    }
+                    if (stopped || cancellation.cancelled()) {
+                        report(done);
+                        result.completeExceptionally(new BackendException(BackendException.Kind.CANCELLED,
+                                "generation cancelled before step " + k));
+                        return;
+                    }
+                    stepStart = System.nanoTime();
+                    System.arraycopy(x, 0, in, 0, total);
+                    if (cfg) {
+                        System.arraycopy(x, 0, in, total, total);
+                    }
+                    Arrays.fill(t, (float) (sigmas[k] * timestepScale));
+                    CompletableFuture<Backend.Velocity> f =
+                            backend.velocityAsync(pools[k], in, t, conditioning, conditioning.batch());
+                    report(done);
+                    if (!f.isDone()) {
+                        f.whenComplete((v, err) -> {
+                            try {
+                                if (err != null) {
+                                    result.completeExceptionally(Backend.unwrap(err));
+                                } else {
+                                    advance(apply(v));
+                                }
+                            } catch (BackendException | RuntimeException e) {
+                                result.completeExceptionally(Backend.unwrap(e));
+                            }
+                        });
+                        return;
+                    }
+                    done = apply(Backend.await(f));
+                }
+            } catch (BackendException | RuntimeException e) {
+                result.completeExceptionally(Backend.unwrap(e));
+            }
+        }
+
+        /** x += dt * v for step k (guided), then moves on to step k + 1. */
+        private Done apply(Backend.Velocity v) throws BackendException {
+            float[] vv = v.values();
+            if (vv.length != in.length) {
+                throw new BackendException(BackendException.Kind.INTERNAL, "pool '" + pools[k] + "' returned "
+                        + vv.length + " velocity values at step " + k + "; expected " + in.length);
+            }
+            float dt = (float) (sigmas[k + 1] - sigmas[k]);
+            for (int i = 0; i < total; i++) {
+                float vel = cfg ? guided(vv[total + i], vv[i], g) : vv[i];
+                x[i] = x[i] + dt * vel;
+            }
+            Done d = new Done(k, pools[k], v.worker(), (System.nanoTime() - stepStart) / 1e6);
+            k++;
+            return d;
+        }
+
+        private void report(Done d) {
+            if (d != null) {
+                listener.onStep(d.step(), pools.length, sigmas[d.step()], d.pool(), d.worker(), d.millis());
+            }
+        }
     }
 }

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {
@@ -14,6 +18,10 @@ class SamplerTest {
     static final class FakeBackend implements Backend {
         final List<String> pools = new ArrayList<>();
         final List<Float> timesteps = new ArrayList<>();
+        /** Where replies complete: null answers before returning, as in-process does. */
+        Executor replies;
+        /** The call index that fails with UNAVAILABLE, or -1. */
+        int failAt = -1;
 
         @Override
         public float[] encodeText(long[] ids, int batch) {
@@ -21,7 +29,17 @@ class SamplerTest {
         }
 
         @Override
-        public Velocity velocity(String pool, float[] latent, float[] t, Conditioning c, int batch) {
+        public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] t, Conditioning c,
+                                                         int batch) {
+            if (pools.size() == failAt) {
+                return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.UNAVAILABLE, "down"));
+            }
+            Velocity v = compute(pool, latent, t, batch);
+            return replies == null ? CompletableFuture.completedFuture(v)
+                    : CompletableFuture.supplyAsync(() -> v, replies);
+        }
+
+        private Velocity compute(String pool, float[] latent, float[] t, int batch) {
             pools.add(pool);
             timesteps.add(t[0]);
             int n = latent.length / batch;
@@ -85,5 +103,45 @@ class SamplerTest {
                 new Conditioning("c", new float[1], 1), 1.0, (k, n, sg, p, w, ms) -> { }, () -> b.pools.size() >= 2));
         assertEquals(BackendException.Kind.CANCELLED, e.kind());
         assertEquals(2, b.pools.size());
+    }
+
+    @Test
+    void sample_repliesOnAnotherThread_sameLatentAndEveryStepReportedInOrder() throws Exception {
+        double[] sigmas = SigmaSchedule.sigmas(6, 3.0);
+        String[] plan = {"large", "large", "small", "small", "large", "large"};
+        FakeBackend direct = new FakeBackend();
+        float[] expected = new Sampler(direct, 1000.0).sample(new float[] {2f, -1f}, sigmas, plan,
+                new Conditioning("c", new float[2], 2), 4.0, (k, n, sg, p, w, ms) -> { }, () -> false);
+        ExecutorService transport = Executors.newSingleThreadExecutor();
+        try {
+            FakeBackend remote = new FakeBackend();
+            remote.replies = transport;
+            List<String> reported = new ArrayList<>();
+            float[] x = new Sampler(remote, 1000.0).sample(new float[] {2f, -1f}, sigmas, plan,
+                    new Conditioning("c", new float[2], 2), 4.0,
+                    (k, n, sg, p, w, ms) -> reported.add(k + ":" + p + ":" + w), () -> false);
+            assertArrayEquals(expected, x);
+            assertEquals(List.of("0:large:large-0", "1:large:large-0", "2:small:small-0", "3:small:small-0",
+                    "4:large:large-0", "5:large:large-0"), reported);
+        } finally {
+            transport.shutdownNow();
+        }
+    }
+
+    @Test
+    void sample_thirdCallFails_throwsItsKindAndSendsNothingMore() {
+        ExecutorService transport = Executors.newSingleThreadExecutor();
+        try {
+            FakeBackend b = new FakeBackend();
+            b.replies = transport;
+            b.failAt = 2;
+            BackendException e = assertThrows(BackendException.class, () -> new Sampler(b, 1000.0).sample(
+                    new float[1], SigmaSchedule.sigmas(5, 1.0), new String[] {"large", "large", "large", "large", "large"},
+                    new Conditioning("c", new float[1], 1), 1.0, (k, n, sg, p, w, ms) -> { }, () -> false));
+            assertEquals(BackendException.Kind.UNAVAILABLE, e.kind());
+            assertEquals(2, b.pools.size());
+        } finally {
+            transport.shutdownNow();
+        }
     }
 }
