@@ -1,4 +1,5 @@
 """Stage: train the tubelet video autoencoder, then fix its latent normalisation."""
+import os
 import time
 
 import numpy as np
@@ -27,9 +28,10 @@ def main(seed):
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0)
     gen = torch.Generator().manual_seed(seed + 2)
-    for step in range(STEPS):
+    steps = int(os.environ.get("FLOWBLEND_STEPS", STEPS))  # shorter runs for experiments
+    for step in range(steps):
         for g in opt.param_groups:
-            g["lr"] = common.lr_at(step, STEPS, 2e-3, warmup=100)
+            g["lr"] = common.lr_at(step, steps, 2e-3, warmup=100)
         idx = torch.randint(0, len(videos), (BATCH,), generator=gen).numpy()
         v = common.to_float(videos[idx])
         z = enc.raw(v)
@@ -41,7 +43,7 @@ def main(seed):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % 100 == 0 or step == STEPS - 1:
+        if step % 100 == 0 or step == steps - 1:
             log(f"autoencoder step {step} loss {loss.item():.4f} l1 {(r - v).abs().mean().item():.4f}")
     enc.eval()
     dec.eval()
