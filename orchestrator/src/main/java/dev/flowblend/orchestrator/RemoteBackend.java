@@ -139,7 +139,8 @@ public final class RemoteBackend implements Backend {
 
     /**
      * One model call across its attempts. Each attempt's reply arrives on the transport thread
-     * (direct executor: no hand-off), which starts the next attempt if there is one.
+     * (direct executor: no hand-off), which starts the next attempt if there is one; so the fields
+     * are touched by one thread at a time, each attempt after the previous one ended.
      */
     private final class Call implements StreamObserver<ModelInferResponse> {
         final CompletableFuture<Reply> result = new CompletableFuture<>();
@@ -193,6 +194,11 @@ public final class RemoteBackend implements Backend {
         public void onCompleted() {
             Endpoint e = current;
             e.release();
+            if (response == null) {  // a server may close OK without a message; never leave the caller waiting
+                result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
+                        + "' worker " + e.address() + " ended the call without a response"));
+                return;
+            }
             if (ctx != null) {
                 e.contextSent(ctx.conditioning().id());
             }

@@ -8,8 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.flowblend.runtime.RuntimeOptions;
 import dev.flowblend.worker.WorkerConfig;
 import dev.flowblend.worker.WorkerServer;
+import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
+import dev.flowblend.proto.inference.ModelInferRequest;
+import dev.flowblend.proto.inference.ModelInferResponse;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -86,6 +98,39 @@ class RemoteBackendTest {
             assertTrue(e.getMessage().contains("pool 'small'") && e.getMessage().contains("down-b:1"), e.getMessage());
         } finally {
             s.shutdownNow();
+        }
+    }
+
+    @Test
+    void velocity_serverClosesWithoutResponse_internalNamingTheWorker() throws Exception {
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus(Endpoint.HEALTH_SERVICE, HealthCheckResponse.ServingStatus.SERVING);
+        // A raw handler: grpc-java's own stubs refuse to close a unary call OK without a message,
+        // but another OIP server (or a proxy) may.
+        ServerCallHandler<ModelInferRequest, ModelInferResponse> closeOk = (call, headers) -> {
+            call.request(1);
+            return new ServerCall.Listener<ModelInferRequest>() {
+                @Override
+                public void onHalfClose() {
+                    call.sendHeaders(new Metadata());
+                    call.close(Status.OK, new Metadata());
+                }
+            };
+        };
+        ServerServiceDefinition silent = ServerServiceDefinition.builder(GRPCInferenceServiceGrpc.SERVICE_NAME)
+                .addMethod(GRPCInferenceServiceGrpc.getModelInferMethod().toBuilder()
+                        .setType(MethodDescriptor.MethodType.UNKNOWN).build(), closeOk).build();
+        Server server = InProcessServerBuilder.forName("silent:1").directExecutor().addService(silent)
+                .addService(health.getHealthService()).build().start();
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        try (RemoteBackend r = backend(List.of("silent:1"), s)) {
+            BackendException e = assertThrows(BackendException.class, () -> r.velocity("small", ones(LATENT),
+                    new float[] {1f}, Conditioning.of(ones(CONTEXT), 1), 1));
+            assertEquals(BackendException.Kind.INTERNAL, e.kind(), e.getMessage() + " / " + e.getCause());
+            assertTrue(e.getMessage().contains("silent:1") && e.getMessage().contains("without a response"), e.getMessage());
+        } finally {
+            s.shutdownNow();
+            server.shutdownNow();
         }
     }
 }
