@@ -62,7 +62,7 @@ public final class BatchGenerator {
             Conditioning cond = conditioning(part, cfg);
             float[] noise = noise(part, n);
             float[] latent = sampler.sample(noise, part.size(), sigmas, pools, cond, guidance,
-                    (k, total, s, p, w, ms) -> onChunkStep.run(), () -> false);
+                    s -> onChunkStep.run(), () -> false);
             float[] video = backend.decode(latent, part.size());
             System.arraycopy(video, 0, frames, start * per, video.length);
         }

@@ -72,6 +72,33 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** Per-step samples of one pool in one mode: the orchestrator's step time, the worker's queue and model time. */
+    record Steps(List<Double> millis, List<Double> queue, List<Double> compute) {
+        Steps() {
+            this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        }
+
+        void add(double stepMs, double queueMs, double computeMs) {
+            millis.add(stepMs);
+            queue.add(queueMs);
+            compute.add(computeMs);
+        }
+
+        /** Medians, and what the step cost beyond the worker's queue and model time. */
+        Map<String, Double> summary() {
+            Map<String, Double> m = new LinkedHashMap<>();
+            m.put("step_ms", round(median(millis)));
+            m.put("worker_queue_ms", round(median(queue)));
+            m.put("worker_compute_ms", round(median(compute)));
+            List<Double> rest = new ArrayList<>();
+            for (int i = 0; i < millis.size(); i++) {
+                rest.add(millis.get(i) - queue.get(i) - compute.get(i));
+            }
+            m.put("transport_ms", round(median(rest)));
+            return m;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         if (runs < 1 || warmup < 0) {
@@ -81,22 +108,23 @@ final class BenchCommand implements Callable<Integer> {
         ModelFamily family = ModelFamily.load(ModelFamily.defaultDirectory());
         StagePlan candidate = Plans.resolve(plan);
         StagePlan large = StagePlan.PRESETS.get("large-only");
-        int steps = family.conventions().defaultSteps();
+        int stepCount = family.conventions().defaultSteps();
         Map<String, Times> inproc = times(large, candidate);
         Map<String, Times> grpc = times(large, candidate);
-        measure(family, large, candidate, inproc, grpc);
+        Map<String, Map<String, Steps>> steps = new LinkedHashMap<>();  // mode -> pool -> recorded steps
+        measure(family, large, candidate, inproc, grpc, steps);
         double flopsLarge;
         double flopsPlan;
         try (InProcessBackend b = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(1))) {
             Generator g = new Generator(family, b, new PromptEncoder(Tokenizer.load(family), 16));
-            flopsLarge = g.flops(g.resolve(large, steps), 2);
-            flopsPlan = g.flops(g.resolve(candidate, steps), 2);
+            flopsLarge = g.flops(g.resolve(large, stepCount), 2);
+            flopsPlan = g.flops(g.resolve(candidate, stepCount), 2);
         }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("plan", candidate.name());
         r.put("runs", runs);
         r.put("warmup", warmup);
-        r.put("steps", steps);
+        r.put("steps", stepCount);
         r.put("flops_speedup", round(flopsLarge / flopsPlan));
         r.put("inprocess_speedup", round(ratio(inproc, Times::medianSampling)));
         r.put("grpc_speedup", round(ratio(grpc, Times::medianSampling)));
@@ -107,8 +135,15 @@ final class BenchCommand implements Callable<Integer> {
         // What a step costs over gRPC beyond the model itself: the transport's fixed per-step price.
         Map<String, Double> perStep = new LinkedHashMap<>();
         grpc.forEach((name, t) -> perStep.put(name,
-                round((t.medianSampling() - inproc.get(name).medianSampling()) / steps)));
+                round((t.medianSampling() - inproc.get(name).medianSampling()) / stepCount)));
         r.put("grpc_step_overhead_ms", perStep);
+        Map<String, Map<String, Map<String, Double>>> breakdown = new LinkedHashMap<>();
+        steps.forEach((mode, byPool) -> {
+            Map<String, Map<String, Double>> m = new LinkedHashMap<>();
+            byPool.forEach((pool, st) -> m.put(pool, st.summary()));
+            breakdown.put(mode, m);
+        });
+        r.put("step_breakdown", breakdown);
         table(inproc, grpc, r);
         if (json) {
             System.out.println(Json.writeCompact(r));
@@ -121,7 +156,7 @@ final class BenchCommand implements Callable<Integer> {
      * drift on a shared machine hits the two modes alike as well as the two plans.
      */
     private void measure(ModelFamily family, StagePlan large, StagePlan candidate, Map<String, Times> inproc,
-                         Map<String, Times> grpc) throws Exception {
+                         Map<String, Times> grpc, Map<String, Map<String, Steps>> steps) throws Exception {
         ClusterConfig base = ClusterConfig.load(cluster != null ? cluster : Launcher.home().resolve("deploy/demo.json"));
         try (InProcessBackend backend = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(threads));
              LocalCluster c = LocalCluster.start(base); GenerationClient client = new GenerationClient(c.target())) {
@@ -141,7 +176,14 @@ final class BenchCommand implements Callable<Integer> {
                     GenerationSpec spec = new GenerationSpec(prompt, prompts.tokens(prompt), prompts.tokens(""),
                             seed, family.conventions().defaultSteps(), guidance, p);
                     long t0 = System.nanoTime();
-                    GenerationResult res = g.generate(spec, (a, b, cc, d, e, f) -> { }, () -> false);
+                    boolean record = i >= 0;
+                    GenerationResult res = g.generate(spec, s -> {
+                        if (record) {
+                            steps.computeIfAbsent("in-process", m -> new LinkedHashMap<>())
+                                    .computeIfAbsent(s.pool(), q -> new Steps())
+                                    .add(s.millis(), s.queueMillis(), s.computeMillis());
+                        }
+                    }, () -> false);
                     VideoEncoder.encode(res.frames(), res.frameShape(), VideoEncoder.Container.MP4, 8,
                             family.conventions().frameRate());
                     if (i >= 0) {
@@ -153,7 +195,14 @@ final class BenchCommand implements Callable<Integer> {
                     GenerateRequest req = GenerateRequest.newBuilder().setPrompt(prompt).setSeed(seed)
                             .setPlan(p == large ? Plan.newBuilder().setPreset("large-only").build() : Plans.toProto(p))
                             .build();
-                    GenerationClient.Outcome o = client.generate(req, 600, x -> { });
+                    boolean record = i >= 0;
+                    GenerationClient.Outcome o = client.generate(req, 600, x -> {
+                        if (record) {
+                            steps.computeIfAbsent("grpc", m -> new LinkedHashMap<>())
+                                    .computeIfAbsent(x.getPool(), q -> new Steps())
+                                    .add(x.getMillis(), x.getWorkerQueueMillis(), x.getWorkerComputeMillis());
+                        }
+                    });
                     if (i >= 0) {
                         grpc.get(p.name()).sampling().add(o.result().getMetadata().getTimings().getSamplingMs());
                         grpc.get(p.name()).total().add(o.wallMs());
@@ -191,6 +240,7 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "gRPC/in-process %.3f (target >= 0.97); in-process/FLOPs %.3f (target >= 0.90)%n",
                 r.get("grpc_over_inprocess"), r.get("inprocess_over_flops"));
         System.out.printf(Locale.ROOT, "gRPC cost per step beyond the model (ms): %s%n", r.get("grpc_step_overhead_ms"));
+        System.out.printf(Locale.ROOT, "per step, medians (ms): %s%n", r.get("step_breakdown"));
     }
 
     static double median(List<Double> v) {

@@ -60,7 +60,11 @@ public interface Backend extends AutoCloseable {
                 : new BackendException(BackendException.Kind.INTERNAL, "model call failed: " + c, c);
     }
 
-    /** A velocity result and where it came from. */
-    record Velocity(float[] values, String worker) {
+    /**
+     * A velocity result, the worker that served it, and that worker's account of the call: how
+     * long the request waited for the model and how long the model ran (its whole merged batch).
+     * In-process there is no queue, and compute is the model call.
+     */
+    record Velocity(float[] values, String worker, double queueMillis, double computeMillis) {
     }
 }

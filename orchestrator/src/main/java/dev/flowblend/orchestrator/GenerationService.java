@@ -86,9 +86,10 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             out.onNext(GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setGenerationId(id)
                     .addAllStepPools(Arrays.asList(pools)).setSteps(spec.steps())).build());
             long start = System.nanoTime();
-            GenerationResult r = generator.generate(spec, (step, steps, sigma, pool, worker, ms) ->
-                    out.onNext(GenerateEvent.newBuilder().setProgress(Progress.newBuilder().setStep(step).setSteps(steps)
-                            .setSigma(sigma).setPool(pool).setWorker(worker).setMillis(ms)).build()), ctx::isCancelled);
+            GenerationResult r = generator.generate(spec, s -> out.onNext(GenerateEvent.newBuilder().setProgress(
+                    Progress.newBuilder().setStep(s.index()).setSteps(s.steps()).setSigma(s.sigma()).setPool(s.pool())
+                            .setWorker(s.worker()).setMillis(s.millis()).setWorkerQueueMillis(s.queueMillis())
+                            .setWorkerComputeMillis(s.computeMillis())).build()), ctx::isCancelled);
             boolean gif = request.getFormat() == VideoFormat.VIDEO_FORMAT_GIF;
             long v0 = System.nanoTime();
             int scale = request.getVideoScale() == 0 ? config.videoScale() : request.getVideoScale();

@@ -64,10 +64,10 @@ public final class Generator {
         Map<String, Double> poolMs = new LinkedHashMap<>();
         float[] noise = Noise.gaussian(spec.seed(), conv.latentElements());
         float[] latent = sampler.sample(noise, sigmas(spec.steps()), pools, cond, spec.guidance(),
-                (step, steps, sigma, pool, worker, ms) -> {
-                    served.computeIfAbsent(pool, p -> new ArrayList<>()).add(step);
-                    poolMs.merge(pool, ms, Double::sum);
-                    listener.onStep(step, steps, sigma, pool, worker, ms);
+                step -> {
+                    served.computeIfAbsent(step.pool(), p -> new ArrayList<>()).add(step.index());
+                    poolMs.merge(step.pool(), step.millis(), Double::sum);
+                    listener.onStep(step);
                 }, cancellation);
         long t2 = System.nanoTime();
         if (cancellation.cancelled()) {

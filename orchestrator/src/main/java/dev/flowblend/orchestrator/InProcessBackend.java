@@ -75,8 +75,9 @@ public final class InProcessBackend implements Backend {
                     "no pool named '" + pool + "'"));
         }
         try {
+            long t0 = System.nanoTime();
             float[] v = m.runFloats(List.of(latent, timesteps, conditioning.context()), batch).get(0);
-            return CompletableFuture.completedFuture(new Velocity(v, "in-process"));
+            return CompletableFuture.completedFuture(new Velocity(v, "in-process", 0, (System.nanoTime() - t0) / 1e6));
         } catch (Exception e) {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INTERNAL,
                     "model '" + m.spec().name() + "' failed: " + e, e));

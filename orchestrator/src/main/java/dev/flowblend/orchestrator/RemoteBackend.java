@@ -38,6 +38,9 @@ import java.util.function.Function;
 public final class RemoteBackend implements Backend {
     static final Metadata.Key<String> CONTEXT_MISS =
             Metadata.Key.of("flowblend-context-miss", Metadata.ASCII_STRING_MARSHALLER);
+    /** Response parameters in which our workers report a request's queue and model time. */
+    static final String QUEUE_MICROS = "queue_us";
+    static final String COMPUTE_MICROS = "compute_us";
 
     private final ModelFamily family;
     private final OrchestratorConfig config;
@@ -118,7 +121,8 @@ public final class RemoteBackend implements Backend {
         TensorSpec ctxSpec = family.byName(p.model()).orElseThrow().input("context");
         return call(pool, req, new ContextAttachment(conditioning, ctxSpec, batch)).thenApply(r -> {
             try {
-                return new Velocity(floats(r.response()), r.worker());
+                return new Velocity(floats(r.response()), r.worker(), millis(r.response(), QUEUE_MICROS),
+                        millis(r.response(), COMPUTE_MICROS));
             } catch (BackendException e) {
                 throw new CompletionException(e);
             }
@@ -265,6 +269,12 @@ public final class RemoteBackend implements Backend {
             b.addShape(d);
         }
         return b.build();
+    }
+
+    /** A worker-reported duration; 0 when the worker does not report it (e.g. a stock OIP server). */
+    private static double millis(ModelInferResponse r, String parameter) {
+        InferParameter p = r.getParametersMap().get(parameter);
+        return p == null ? 0 : p.getInt64Param() / 1e3;
     }
 
     private static float[] floats(ModelInferResponse r) throws BackendException {

@@ -16,7 +16,16 @@ public final class Sampler {
      * the loop (the caller's, or a transport thread with a remote backend): keep it short.
      */
     public interface StepListener {
-        void onStep(int step, int steps, double sigma, String pool, String worker, double millis);
+        void onStep(Step step);
+    }
+
+    /**
+     * A finished step: its index of {@code steps}, its sigma, the pool and worker that served it,
+     * the orchestrator's time for it (request to update) and the worker's queue and model time
+     * within that.
+     */
+    public record Step(int index, int steps, double sigma, String pool, String worker, double millis,
+                       double queueMillis, double computeMillis) {
     }
 
     /** Asked between steps; a true answer stops sampling with CANCELLED. */
@@ -73,10 +82,6 @@ public final class Sampler {
         return uncond + g * (cond - uncond);
     }
 
-    /** A finished step, reported to the listener once the next step's request has left. */
-    private record Done(int step, String pool, String worker, double millis) {
-    }
-
     /** The state of one sampling loop; touched by one thread at a time, each step after the last. */
     private final class Run {
         final CompletableFuture<float[]> result = new CompletableFuture<>();
@@ -111,7 +116,7 @@ public final class Sampler {
         }
 
         /** Sends step k and goes on while replies are already there; {@code done} is the step to report. */
-        void advance(Done done) {
+        void advance(Step done) {
             try {
                 while (true) {
                     if (k == pools.length) {
@@ -156,7 +161,7 @@ public final class Sampler {
         }
 
         /** x += dt * v for step k (guided), then moves on to step k + 1. */
-        private Done apply(Backend.Velocity v) throws BackendException {
+        private Step apply(Backend.Velocity v) throws BackendException {
             float[] vv = v.values();
             if (vv.length != in.length) {
                 throw new BackendException(BackendException.Kind.INTERNAL, "pool '" + pools[k] + "' returned "
@@ -167,14 +172,16 @@ public final class Sampler {
                 float vel = cfg ? guided(vv[total + i], vv[i], g) : vv[i];
                 x[i] = x[i] + dt * vel;
             }
-            Done d = new Done(k, pools[k], v.worker(), (System.nanoTime() - stepStart) / 1e6);
+            Step d = new Step(k, pools.length, sigmas[k], pools[k], v.worker(), (System.nanoTime() - stepStart) / 1e6,
+                    v.queueMillis(), v.computeMillis());
             k++;
             return d;
         }
 
-        private void report(Done d) {
+        /** Steps are reported once the next step's request has left. */
+        private void report(Step d) {
             if (d != null) {
-                listener.onStep(d.step(), pools.length, sigmas[d.step()], d.pool(), d.worker(), d.millis());
+                listener.onStep(d);
             }
         }
     }

@@ -10,6 +10,7 @@ import dev.flowblend.proto.generation.GenerateEvent;
 import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.GenerationServiceGrpc;
 import dev.flowblend.proto.generation.Plan;
+import dev.flowblend.proto.generation.Progress;
 import dev.flowblend.proto.generation.Result;
 import dev.flowblend.runtime.RuntimeOptions;
 import dev.flowblend.runtime.Tensors;
@@ -76,6 +77,12 @@ class GenerationIntegrationTest {
         Set<String> smallWorkers = progress.stream().filter(e -> e.getProgress().getPool().equals("small"))
                 .map(e -> e.getProgress().getWorker()).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(Set.of("small-0", "small-1"), smallWorkers, "per-step load balancing uses both live workers");
+        for (GenerateEvent e : progress) {  // the workers' own account fits inside the orchestrator's step time
+            Progress p = e.getProgress();
+            assertTrue(p.getWorkerComputeMillis() > 0, p.toString());
+            assertTrue(p.getWorkerQueueMillis() >= 0, p.toString());
+            assertTrue(p.getWorkerQueueMillis() + p.getWorkerComputeMillis() <= p.getMillis(), p.toString());
+        }
         assertEquals("ftyp", new String(r.getVideo().toByteArray(), 4, 4, StandardCharsets.US_ASCII));
         assertTrue(r.getMetadata().getFlops() < r.getMetadata().getLargeOnlyFlops());
     }
@@ -96,7 +103,7 @@ class GenerationIntegrationTest {
             GenerationSpec spec = new GenerationSpec("a red circle moving right", prompts.tokens("a red circle moving right"),
                     prompts.tokens(""), 7, 50, TestCluster.FAMILY.conventions().defaultGuidanceScale(),
                     StagePlan.PRESETS.get("flowblending"));
-            float[] inProcess = g.generate(spec, (k, n, s, p, w, ms) -> { }, () -> false).frames();
+            float[] inProcess = g.generate(spec, s -> { }, () -> false).frames();
             assertArrayEquals(inProcess, remote);
         }
     }

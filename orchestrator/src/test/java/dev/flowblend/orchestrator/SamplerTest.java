@@ -50,7 +50,7 @@ class SamplerTest {
                     v[n + i] = 0.5f;
                 }
             }
-            return new Velocity(v, pool + "-0");
+            return new Velocity(v, pool + "-0", 0, 0);
         }
 
         @Override
@@ -79,7 +79,7 @@ class SamplerTest {
         Sampler s = new Sampler(b, 1000.0);
         double[] sigmas = SigmaSchedule.sigmas(4, 1.0);
         float[] x = s.sample(new float[] {2f, 3f}, sigmas, new String[] {"large", "small", "small", "large"},
-                new Conditioning("c", new float[2], 2), 3.0, (k, n, sg, p, w, ms) -> { }, () -> false);
+                new Conditioning("c", new float[2], 2), 3.0, step -> { }, () -> false);
         // guided v = 0.5 + 3 * (1 - 0.5) = 2; sum of dt = -1
         assertArrayEquals(new float[] {0f, 1f}, x, 1e-6f);
         assertEquals(List.of("large", "small", "small", "large"), b.pools);
@@ -91,7 +91,7 @@ class SamplerTest {
         FakeBackend b = new FakeBackend();
         float[] x = new Sampler(b, 1000.0).sample(new float[] {2f}, SigmaSchedule.sigmas(2, 1.0),
                 new String[] {"large", "large"}, new Conditioning("c", new float[1], 1), 1.0,
-                (k, n, sg, p, w, ms) -> { }, () -> false);
+                s -> { }, () -> false);
         assertArrayEquals(new float[] {1f}, x, 1e-6f);
     }
 
@@ -100,7 +100,7 @@ class SamplerTest {
         FakeBackend b = new FakeBackend();
         BackendException e = assertThrows(BackendException.class, () -> new Sampler(b, 1000.0).sample(new float[1],
                 SigmaSchedule.sigmas(5, 1.0), new String[] {"large", "large", "large", "large", "large"},
-                new Conditioning("c", new float[1], 1), 1.0, (k, n, sg, p, w, ms) -> { }, () -> b.pools.size() >= 2));
+                new Conditioning("c", new float[1], 1), 1.0, step -> { }, () -> b.pools.size() >= 2));
         assertEquals(BackendException.Kind.CANCELLED, e.kind());
         assertEquals(2, b.pools.size());
     }
@@ -111,7 +111,7 @@ class SamplerTest {
         String[] plan = {"large", "large", "small", "small", "large", "large"};
         FakeBackend direct = new FakeBackend();
         float[] expected = new Sampler(direct, 1000.0).sample(new float[] {2f, -1f}, sigmas, plan,
-                new Conditioning("c", new float[2], 2), 4.0, (k, n, sg, p, w, ms) -> { }, () -> false);
+                new Conditioning("c", new float[2], 2), 4.0, step -> { }, () -> false);
         ExecutorService transport = Executors.newSingleThreadExecutor();
         try {
             FakeBackend remote = new FakeBackend();
@@ -119,7 +119,7 @@ class SamplerTest {
             List<String> reported = new ArrayList<>();
             float[] x = new Sampler(remote, 1000.0).sample(new float[] {2f, -1f}, sigmas, plan,
                     new Conditioning("c", new float[2], 2), 4.0,
-                    (k, n, sg, p, w, ms) -> reported.add(k + ":" + p + ":" + w), () -> false);
+                    s -> reported.add(s.index() + ":" + s.pool() + ":" + s.worker()), () -> false);
             assertArrayEquals(expected, x);
             assertEquals(List.of("0:large:large-0", "1:large:large-0", "2:small:small-0", "3:small:small-0",
                     "4:large:large-0", "5:large:large-0"), reported);
@@ -137,7 +137,7 @@ class SamplerTest {
             b.failAt = 2;
             BackendException e = assertThrows(BackendException.class, () -> new Sampler(b, 1000.0).sample(
                     new float[1], SigmaSchedule.sigmas(5, 1.0), new String[] {"large", "large", "large", "large", "large"},
-                    new Conditioning("c", new float[1], 1), 1.0, (k, n, sg, p, w, ms) -> { }, () -> false));
+                    new Conditioning("c", new float[1], 1), 1.0, step -> { }, () -> false));
             assertEquals(BackendException.Kind.UNAVAILABLE, e.kind());
             assertEquals(2, b.pools.size());
         } finally {

@@ -35,13 +35,25 @@ final class DynamicBatcher implements AutoCloseable {
     record Job(List<ByteBuffer> inputs, int batch, Cancellation cancellation, Callback callback) {
     }
 
+    /**
+     * How a job was served: the size of the merged batch it ran in, how long it waited in the
+     * queue, and how long the model ran on that batch (what the worker reports to its callers so
+     * they can tell transport time from model time).
+     */
+    record Served(int batchSize, long queueNanos, long computeNanos) {
+    }
+
+    /** A job and when it was queued. */
+    private record Queued(Job job, long at) {
+    }
+
     interface Cancellation {
         /** Null while the caller still wants the result; otherwise why it does not. */
         InferException reason();
     }
 
     interface Callback {
-        void completed(List<ByteBuffer> outputs, int batchSize);
+        void completed(List<ByteBuffer> outputs, Served served);
 
         void failed(InferException error);
     }
@@ -51,7 +63,7 @@ final class DynamicBatcher implements AutoCloseable {
     private final List<TensorSpec> outputSpecs;
     private final Runner runner;
     private final WorkerConfig.Batching config;
-    private final BlockingDeque<Job> queue;
+    private final BlockingDeque<Queued> queue;
     private final ByteBuffer[] scratch;
     private final LongSupplier nanoTime;
     private final Thread thread;
@@ -86,7 +98,7 @@ final class DynamicBatcher implements AutoCloseable {
         if (closed) {
             throw new InferException(io.grpc.Status.Code.UNAVAILABLE, "worker is shutting down; retry on another worker");
         }
-        if (!queue.offer(job)) {
+        if (!queue.offer(new Queued(job, nanoTime.getAsLong()))) {
             throw new InferException(io.grpc.Status.Code.RESOURCE_EXHAUSTED, "model '" + model + "' queue is full ("
                     + config.maxQueueSize() + " requests, batching.max_queue_size); retry later or on another worker");
         }
@@ -97,9 +109,9 @@ final class DynamicBatcher implements AutoCloseable {
     }
 
     private void loop() {
-        Job carried = null;  // taken from the queue while waiting, but too large for that batch
+        Queued carried = null;  // taken from the queue while waiting, but too large for that batch
         while (true) {
-            Job first = carried;
+            Queued first = carried;
             carried = null;
             if (first == null) {
                 try {
@@ -114,21 +126,21 @@ final class DynamicBatcher implements AutoCloseable {
                 }
                 continue;
             }
-            List<Job> jobs = new ArrayList<>();
+            List<Queued> jobs = new ArrayList<>();
             carried = collect(first, jobs);
             runBatch(jobs);
         }
     }
 
     /** Fills {@code jobs} starting with {@code first}; returns a job taken but left for the next batch. */
-    private Job collect(Job first, List<Job> jobs) {
+    private Queued collect(Queued first, List<Queued> jobs) {
         jobs.add(first);
-        int n = first.batch();
+        int n = first.job().batch();
         long deadline = nanoTime.getAsLong() + TimeUnit.MICROSECONDS.toNanos(config.maxQueueDelayMicros());
         while (n < config.maxBatchSize()) {
-            Job next = queue.peekFirst();
+            Queued next = queue.peekFirst();
             if (next != null) {
-                if (n + next.batch() > config.maxBatchSize()) {
+                if (n + next.job().batch() > config.maxBatchSize()) {
                     return null;
                 }
                 queue.pollFirst();
@@ -145,24 +157,27 @@ final class DynamicBatcher implements AutoCloseable {
                 if (next == null) {
                     return null;
                 }
-                if (n + next.batch() > config.maxBatchSize()) {
+                if (n + next.job().batch() > config.maxBatchSize()) {
                     return next;
                 }
             }
             jobs.add(next);
-            n += next.batch();
+            n += next.job().batch();
         }
         return null;
     }
 
-    private void runBatch(List<Job> jobs) {
+    private void runBatch(List<Queued> jobs) {
+        long start = nanoTime.getAsLong();
         List<Job> live = new ArrayList<>(jobs.size());
-        for (Job j : jobs) {
-            InferException why = j.cancellation().reason();
+        long[] queued = new long[jobs.size()];
+        for (Queued q : jobs) {
+            InferException why = q.job().cancellation().reason();
             if (why == null) {
-                live.add(j);
+                queued[live.size()] = start - q.at();
+                live.add(q.job());
             } else {
-                j.callback().failed(why);
+                q.job().callback().failed(why);
             }
         }
         if (live.isEmpty()) {
@@ -192,8 +207,10 @@ final class DynamicBatcher implements AutoCloseable {
             live.forEach(j -> j.callback().failed(err));
             return;
         }
+        long compute = nanoTime.getAsLong() - start;
         int offset = 0;
-        for (Job j : live) {
+        for (int n = 0; n < live.size(); n++) {
+            Job j = live.get(n);
             List<ByteBuffer> mine = new ArrayList<>(outputs.size());
             for (int o = 0; o < outputs.size(); o++) {
                 int bytes = Math.toIntExact(outputSpecs.get(o).sampleBytes());
@@ -202,7 +219,7 @@ final class DynamicBatcher implements AutoCloseable {
                 mine.add(slice.slice().order(ByteOrder.LITTLE_ENDIAN));
             }
             offset += j.batch();
-            j.callback().completed(mine, total);
+            j.callback().completed(mine, new Served(total, queued[n], compute));
         }
     }
 

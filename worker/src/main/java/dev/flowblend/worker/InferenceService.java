@@ -35,6 +35,11 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     static final Metadata.Key<String> CONTEXT_MISS =
             Metadata.Key.of("flowblend-context-miss", Metadata.ASCII_STRING_MARSHALLER);
 
+    /** Response parameters: the merged batch's size, and this request's queue and model time. */
+    static final String BATCH_SIZE = "batch_size";
+    static final String QUEUE_MICROS = "queue_us";
+    static final String COMPUTE_MICROS = "compute_us";
+
     private final String workerName;
     private final Map<String, HostedModel> models;
     private final InferRequests requests;
@@ -142,6 +147,10 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         return b.build();
     }
 
+    private static InferParameter micros(long nanos) {
+        return InferParameter.newBuilder().setInt64Param(nanos / 1000).build();
+    }
+
     /** Completes one gRPC call from its share of a batch. */
     private final class Reply implements DynamicBatcher.Callback {
         private final ModelInferRequest request;
@@ -158,14 +167,16 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         }
 
         @Override
-        public void completed(List<ByteBuffer> outputs, int batchSize) {
+        public void completed(List<ByteBuffer> outputs, DynamicBatcher.Served served) {
             if (call.isCancelled()) {
                 return;
             }
             ModelInferResponse.Builder b = ModelInferResponse.newBuilder().setModelName(model.spec().name())
                     .setModelVersion("1").setId(request.getId())
                     .putParameters("worker_id", InferParameter.newBuilder().setStringParam(workerName).build())
-                    .putParameters("batch_size", InferParameter.newBuilder().setInt64Param(batchSize).build());
+                    .putParameters(BATCH_SIZE, InferParameter.newBuilder().setInt64Param(served.batchSize()).build())
+                    .putParameters(QUEUE_MICROS, micros(served.queueNanos()))
+                    .putParameters(COMPUTE_MICROS, micros(served.computeNanos()));
             for (int i : parsed.outputs()) {
                 TensorSpec t = model.spec().outputs().get(i);
                 ModelInferResponse.InferOutputTensor.Builder o = ModelInferResponse.InferOutputTensor.newBuilder()

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -60,10 +61,12 @@ class DynamicBatcherTest {
     private static final class Sink implements DynamicBatcher.Callback {
         final CompletableFuture<float[]> values = new CompletableFuture<>();
         volatile int batchSize;
+        volatile DynamicBatcher.Served served;
 
         @Override
-        public void completed(List<ByteBuffer> outputs, int size) {
-            batchSize = size;
+        public void completed(List<ByteBuffer> outputs, DynamicBatcher.Served s) {
+            batchSize = s.batchSize();
+            served = s;
             values.complete(Tensors.floats(outputs.get(0)));
         }
 
@@ -93,6 +96,29 @@ class DynamicBatcherTest {
         assertArrayEquals(new float[] {10, 12}, b.values.get(10, TimeUnit.SECONDS));
         assertEquals(List.of(1L, 3L), batchSizes);
         assertEquals(3, a.batchSize);
+    }
+
+    @Test
+    void completed_injectedClock_reportsThatJobsQueueAndModelTime() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        DynamicBatcher.Runner slow = (inputs, n) -> {
+            List<ByteBuffer> out = doubler.run(inputs, n);
+            clock.addAndGet(300);  // every model run takes 300 ns of the injected clock
+            return out;
+        };
+        batcher = new DynamicBatcher("m", List.of(IN), List.of(OUT), slow, new WorkerConfig.Batching(8, 0, 16),
+                Thread::new, clock::get);
+        Sink first = new Sink();
+        batcher.submit(job(first, 1, 1));  // queued at 0, runs at once, blocks until release
+        assertTrue(firstRunning.await(10, TimeUnit.SECONDS));
+        clock.set(1000);
+        Sink second = new Sink();
+        batcher.submit(job(second, 2, 2));  // queued at 1000
+        clock.set(5000);
+        release.countDown();  // first ends at 5300; second starts then and runs for 300
+        second.values.get(10, TimeUnit.SECONDS);
+        assertEquals(new DynamicBatcher.Served(1, 0, 5300), first.served);
+        assertEquals(new DynamicBatcher.Served(1, 4300, 300), second.served);
     }
 
     @Test
