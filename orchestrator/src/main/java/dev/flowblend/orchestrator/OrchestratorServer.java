@@ -52,11 +52,15 @@ public final class OrchestratorServer implements AutoCloseable {
         this.channels = channels;
     }
 
-    /** Plaintext Netty channels sized for real latents. */
+    /**
+     * Plaintext Netty channels sized for real latents. gRPC's own retries are off: RemoteBackend
+     * retries on another worker itself, and the retry machinery buffers every request.
+     */
     public static Function<String, ManagedChannel> nettyChannels(int maxMessageBytes) {
         return address -> NettyChannelBuilder.forTarget(address).usePlaintext()
                 .maxInboundMessageSize(maxMessageBytes)
                 .keepAliveTime(30, TimeUnit.SECONDS)
+                .disableRetry()
                 .build();
     }
 
