@@ -9,14 +9,24 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A whole deployment in one file: the orchestrator and every worker. deploy/demo.json is one; the
- * same format describes a cluster (each process reads its own section). Immutable.
+ * A whole deployment in one file: the orchestrator and every worker, and the JVM options every
+ * one of those processes runs with. deploy/demo.json is one; the same format describes a cluster
+ * (each process reads its own section; a container passes {@code jvm_options} to its JVM).
+ * Immutable.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-record ClusterConfig(String description, OrchestratorConfig orchestrator, List<WorkerConfig> workers) {
+record ClusterConfig(String description, List<String> jvmOptions, OrchestratorConfig orchestrator,
+                     List<WorkerConfig> workers) {
 
     ClusterConfig {
         Objects.requireNonNull(orchestrator, "cluster config needs an 'orchestrator' section");
+        jvmOptions = jvmOptions == null ? List.of() : List.copyOf(jvmOptions);
+        for (String o : jvmOptions) {
+            if (o == null || !o.startsWith("-") || o.isBlank() || o.chars().anyMatch(Character::isWhitespace)) {
+                throw new IllegalArgumentException("jvm_options entry '" + o
+                        + "' is not one JVM option (must start with '-' and hold no whitespace)");
+            }
+        }
         workers = workers == null ? List.of() : List.copyOf(workers);
         if (workers.stream().map(WorkerConfig::name).distinct().count() != workers.size()) {
             throw new IllegalArgumentException("worker names must be unique: "

@@ -61,7 +61,7 @@ final class LocalCluster implements AutoCloseable {
             }
             pools.add(new OrchestratorConfig.PoolConfig(p.name(), p.model(), eps, null, 0));
         }
-        this.config = new ClusterConfig(base.description(),
+        this.config = new ClusterConfig(base.description(), base.jvmOptions(),
                 base.orchestrator().withPools(pools).withPort(freePort()), workers);
         Path file = logs.resolve("cluster.json");
         Files.writeString(file, Json.write(config));
@@ -92,8 +92,8 @@ final class LocalCluster implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-Dflowblend.models=" + System.getProperty("flowblend.models", "models"));
-        cmd.add("-XX:+UseSerialGC");
-        // e.g. heap sizes or JIT flags for the three processes; the launcher's own JVM reads FLOWBLEND_JAVA_OPTS
+        cmd.addAll(config.jvmOptions());
+        // appended, so they win over the config's; the launcher's own JVM reads FLOWBLEND_JAVA_OPTS
         String extra = System.getenv("FLOWBLEND_CLUSTER_JAVA_OPTS");
         if (extra != null && !extra.isBlank()) {
             cmd.addAll(List.of(extra.trim().split("\\s+")));

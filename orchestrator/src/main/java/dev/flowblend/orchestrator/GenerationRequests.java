@@ -15,6 +15,8 @@ import java.util.Map;
  * the field and the limit (the service answers INVALID_ARGUMENT with it). Thread-safe.
  */
 final class GenerationRequests {
+    static final int MAX_PROGRESS_INTERVAL_MS = 60_000;
+
     private final PromptEncoder prompts;
     private final Manifest.Conventions conventions;
     private final OrchestratorConfig.Limits limits;
@@ -65,6 +67,10 @@ final class GenerationRequests {
         }
         if (!r.getGenerationId().isEmpty() && !r.getGenerationId().matches("[A-Za-z0-9_-]{1,64}")) {
             throw new Invalid("generation_id '" + r.getGenerationId() + "' must be 1-64 of [A-Za-z0-9_-]");
+        }
+        if (r.hasProgressIntervalMs() && r.getProgressIntervalMs() > MAX_PROGRESS_INTERVAL_MS) {
+            throw new Invalid("progress_interval_ms is " + Integer.toUnsignedString(r.getProgressIntervalMs())
+                    + "; must be 0 to " + MAX_PROGRESS_INTERVAL_MS + " (0: every step; unset: the orchestrator's default)");
         }
         StagePlan plan = plan(r);
         try {

@@ -9,7 +9,6 @@ import dev.flowblend.proto.generation.GenerateEvent;
 import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.GenerationMetadata;
 import dev.flowblend.proto.generation.GenerationServiceGrpc;
-import dev.flowblend.proto.generation.Progress;
 import dev.flowblend.proto.generation.Result;
 import dev.flowblend.proto.generation.StepList;
 import dev.flowblend.proto.generation.Timings;
@@ -25,6 +24,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.LongSupplier;
 
 /**
  * GenerationService: validates, admits (bounded executor), runs the {@link Generator} in a
@@ -38,9 +38,11 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
     private final ExecutorService executor;
     private final OrchestratorConfig config;
     private final Map<String, Context.CancellableContext> running = new ConcurrentHashMap<>();
+    private final LongSupplier nanoTime;
 
     GenerationService(Generator generator, GenerationRequests requests, ExecutorService executor,
-                      OrchestratorConfig config) {
+                      OrchestratorConfig config, LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
         this.generator = generator;
         this.requests = requests;
         this.executor = executor;
@@ -81,15 +83,20 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
 
     private void run(String id, GenerationSpec spec, GenerateRequest request, Context.CancellableContext ctx,
                      ServerCallStreamObserver<GenerateEvent> out) {
+        long interval = request.hasProgressIntervalMs() ? request.getProgressIntervalMs()
+                : config.progressIntervalMillis();
+        ProgressStream progress = new ProgressStream(out::onNext, interval, nanoTime);
         try {
             String[] pools = generator.resolve(spec.plan(), spec.steps());
             out.onNext(GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setGenerationId(id)
                     .addAllStepPools(Arrays.asList(pools)).setSteps(spec.steps())).build());
             long start = System.nanoTime();
-            GenerationResult r = generator.generate(spec, s -> out.onNext(GenerateEvent.newBuilder().setProgress(
-                    Progress.newBuilder().setStep(s.index()).setSteps(s.steps()).setSigma(s.sigma()).setPool(s.pool())
-                            .setWorker(s.worker()).setMillis(s.millis()).setWorkerQueueMillis(s.queueMillis())
-                            .setWorkerComputeMillis(s.computeMillis())).build()), ctx::isCancelled);
+            GenerationResult r;
+            try {
+                r = generator.generate(spec, progress, ctx::isCancelled);
+            } finally {
+                progress.flush();  // every finished step is reported, also when the generation fails
+            }
             boolean gif = request.getFormat() == VideoFormat.VIDEO_FORMAT_GIF;
             long v0 = System.nanoTime();
             int scale = request.getVideoScale() == 0 ? config.videoScale() : request.getVideoScale();

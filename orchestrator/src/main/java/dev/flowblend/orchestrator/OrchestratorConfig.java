@@ -25,7 +25,8 @@ public record OrchestratorConfig(
         int videoScale,
         long healthCheckMillis,
         int maxMessageBytes,
-        int drainSeconds) {
+        int drainSeconds,
+        Long progressIntervalMillis) {
 
     public OrchestratorConfig {
         host = host == null ? "127.0.0.1" : host;
@@ -67,26 +68,35 @@ public record OrchestratorConfig(
             throw new IllegalArgumentException("max_message_bytes is " + maxMessageBytes + "; must be 1 MiB to 1 GiB");
         }
         drainSeconds = drainSeconds == 0 ? 60 : drainSeconds;
+        progressIntervalMillis = progressIntervalMillis == null ? 100L : progressIntervalMillis;
+        if (progressIntervalMillis < 0 || progressIntervalMillis > GenerationRequests.MAX_PROGRESS_INTERVAL_MS) {
+            throw new IllegalArgumentException("progress_interval_millis is " + progressIntervalMillis + "; must be 0 to "
+                    + GenerationRequests.MAX_PROGRESS_INTERVAL_MS + " (0: an event per step as it finishes)");
+        }
     }
 
     public OrchestratorConfig withPort(int newPort) {
         return new OrchestratorConfig(host, newPort, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
-                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds);
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
+                progressIntervalMillis);
     }
 
     public OrchestratorConfig withPools(List<PoolConfig> newPools) {
         return new OrchestratorConfig(host, port, modelsDir, newPools, textEncoderPool, decoderPool, defaultPlan, plans,
-                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds);
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
+                progressIntervalMillis);
     }
 
     public OrchestratorConfig withDefaultPlan(String plan) {
         return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, plan, plans,
-                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds);
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
+                progressIntervalMillis);
     }
 
     public OrchestratorConfig withModelsDir(String dir) {
         return new OrchestratorConfig(host, port, dir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
-                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds);
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
+                progressIntervalMillis);
     }
 
     public PoolConfig pool(String name) {

@@ -89,7 +89,7 @@ public final class OrchestratorServer implements AutoCloseable {
         GenerationRequests requests = new GenerationRequests(generator, l, plans, defaultPlan);
         server = builder
                 .maxInboundMessageSize(1 << 20)
-                .addService(new GenerationService(generator, requests, generations, config))
+                .addService(new GenerationService(generator, requests, generations, config, System::nanoTime))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()

@@ -63,7 +63,9 @@ class GenerationValidationTest {
                 Arguments.of("unknown pool", ok().setPlan(segments(BoundaryUnit.STEP_FRACTION, "large", 0.5, "tiny", 1.0)),
                         "names pool 'tiny', which is not configured"),
                 Arguments.of("bad generation id", ok().setGenerationId("a b"), "generation_id 'a b' must be"),
-                Arguments.of("video scale", ok().setVideoScale(99), "video_scale is 99"));
+                Arguments.of("video scale", ok().setVideoScale(99), "video_scale is 99"),
+                Arguments.of("progress interval", ok().setProgressIntervalMs(60_001),
+                        "progress_interval_ms is 60001; must be 0 to 60000"));
     }
 
     @ParameterizedTest(name = "{0}")

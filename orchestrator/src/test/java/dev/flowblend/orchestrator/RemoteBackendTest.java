@@ -41,7 +41,7 @@ class RemoteBackendTest {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
-                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0);
+                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null);
         return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s);
     }
 
