@@ -88,6 +88,8 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Double> summary() {
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("step_ms", round(median(millis)));
+            m.put("step_mean_ms", round(millis.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN)));
+            m.put("step_p90_ms", round(percentile(millis, 0.9)));
             m.put("worker_queue_ms", round(median(queue)));
             m.put("worker_compute_ms", round(median(compute)));
             List<Double> rest = new ArrayList<>();
@@ -241,6 +243,11 @@ final class BenchCommand implements Callable<Integer> {
                 r.get("grpc_over_inprocess"), r.get("inprocess_over_flops"));
         System.out.printf(Locale.ROOT, "gRPC cost per step beyond the model (ms): %s%n", r.get("grpc_step_overhead_ms"));
         System.out.printf(Locale.ROOT, "per step, medians (ms): %s%n", r.get("step_breakdown"));
+    }
+
+    static double percentile(List<Double> v, double q) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length == 0 ? Double.NaN : a[Math.min(a.length - 1, (int) Math.floor(q * a.length))];
     }
 
     static double median(List<Double> v) {
