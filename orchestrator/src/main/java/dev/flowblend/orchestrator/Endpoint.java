@@ -4,12 +4,15 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import com.google.common.util.concurrent.MoreExecutors;
+import dev.flowblend.proto.inference.ModelInferRequest;
+import dev.flowblend.proto.inference.ModelInferResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -29,13 +32,31 @@ final class Endpoint implements AutoCloseable {
     private final Cache<String, Boolean> sentContexts = Caffeine.newBuilder()
             .maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
     private volatile boolean healthy = true;
+    private final WorkerStream stream;  // null: unary calls only
 
-    Endpoint(String address, ManagedChannel channel) {
+    /**
+     * {@code streams}: send requests on one ModelStreamInfer stream (falling back to unary calls
+     * if the worker lacks it); {@code timers} then enforces each request's deadline.
+     */
+    Endpoint(String address, ManagedChannel channel, ScheduledExecutorService timers, boolean streams) {
         this.address = address;
         this.channel = channel;
         // Replies are handled on the transport thread that read them: the handlers only finish a
         // step and send the next request, and a hand-off to another thread costs a wake-up per step.
         this.stub = GRPCInferenceServiceGrpc.newStub(channel).withExecutor(MoreExecutors.directExecutor());
+        this.stream = streams ? new WorkerStream(stub, timers, address, (r, o) -> stub.modelInfer(r, o)) : null;
+    }
+
+    /**
+     * Sends one inference with a deadline; {@code observer} hears its outcome (on a transport or
+     * timer thread) as a unary call would report it, whichever way it travelled.
+     */
+    void infer(ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> observer) {
+        if (stream != null && stream.supported()) {
+            stream.send(request, deadlineMillis, observer);
+        } else {
+            stub.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS).modelInfer(request, observer);
+        }
     }
 
     String address() {
@@ -102,6 +123,9 @@ final class Endpoint implements AutoCloseable {
     /** Stops new calls; calls in flight finish (the channel shuts down gracefully). */
     @Override
     public void close() {
+        if (stream != null) {
+            stream.close();  // the worker answers what it took, then ends the stream, so the channel can terminate
+        }
         channel.shutdown();
     }
 

@@ -26,7 +26,8 @@ public record OrchestratorConfig(
         long healthCheckMillis,
         int maxMessageBytes,
         int drainSeconds,
-        Long progressIntervalMillis) {
+        Long progressIntervalMillis,
+        Boolean workerStreams) {
 
     public OrchestratorConfig {
         host = host == null ? "127.0.0.1" : host;
@@ -69,6 +70,7 @@ public record OrchestratorConfig(
         }
         drainSeconds = drainSeconds == 0 ? 60 : drainSeconds;
         progressIntervalMillis = progressIntervalMillis == null ? 100L : progressIntervalMillis;
+        workerStreams = workerStreams == null ? Boolean.TRUE : workerStreams;
         if (progressIntervalMillis < 0 || progressIntervalMillis > GenerationRequests.MAX_PROGRESS_INTERVAL_MS) {
             throw new IllegalArgumentException("progress_interval_millis is " + progressIntervalMillis + "; must be 0 to "
                     + GenerationRequests.MAX_PROGRESS_INTERVAL_MS + " (0: an event per step as it finishes)");
@@ -78,25 +80,25 @@ public record OrchestratorConfig(
     public OrchestratorConfig withPort(int newPort) {
         return new OrchestratorConfig(host, newPort, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis);
+                progressIntervalMillis, workerStreams);
     }
 
     public OrchestratorConfig withPools(List<PoolConfig> newPools) {
         return new OrchestratorConfig(host, port, modelsDir, newPools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis);
+                progressIntervalMillis, workerStreams);
     }
 
     public OrchestratorConfig withDefaultPlan(String plan) {
         return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, plan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis);
+                progressIntervalMillis, workerStreams);
     }
 
     public OrchestratorConfig withModelsDir(String dir) {
         return new OrchestratorConfig(host, port, dir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis);
+                progressIntervalMillis, workerStreams);
     }
 
     public PoolConfig pool(String name) {

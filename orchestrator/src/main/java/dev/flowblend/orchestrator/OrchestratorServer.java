@@ -18,6 +18,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -65,11 +66,14 @@ public final class OrchestratorServer implements AutoCloseable {
     }
 
     public OrchestratorServer start() throws IOException {
-        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "orchestrator-scheduler");
             t.setDaemon(true);
             return t;
         });
+        // every streamed step arms a deadline timer and cancels it when answered: drop those at once
+        timers.setRemoveOnCancelPolicy(true);
+        scheduler = timers;
         backend = new RemoteBackend(family, config, channels, scheduler);
         PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), config.promptCacheEntries());
         Generator generator = new Generator(family, backend, prompts);

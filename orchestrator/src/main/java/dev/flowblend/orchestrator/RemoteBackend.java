@@ -65,7 +65,8 @@ public final class RemoteBackend implements Backend {
                 throw new IllegalArgumentException("pool '" + pc.name() + "' model '" + pc.model()
                         + "' is not in the family's manifest");
             }
-            WorkerPool pool = new WorkerPool(pc, channels, resolver);
+            WorkerPool pool = new WorkerPool(pc,
+                    a -> new Endpoint(a, channels.apply(a), scheduler, config.workerStreams()), resolver);
             pools.put(pc.name(), pool);
             long hc = config.healthCheckMillis();
             tasks.add(scheduler.scheduleWithFixedDelay(() -> pool.checkHealth(Math.min(hc, 1000)), 0, hc,
@@ -180,8 +181,7 @@ public final class RemoteBackend implements Backend {
             response = null;
             e.acquire();
             try {
-                e.stub().withDeadlineAfter(config.limits().stepTimeoutMillis(), TimeUnit.MILLISECONDS)
-                        .modelInfer(withContext(base, ctx, e, resent), this);
+                e.infer(withContext(base, ctx, e, resent), config.limits().stepTimeoutMillis(), this);
             } catch (RuntimeException ex) {  // never leave the future pending: no reply would ever come
                 e.release();
                 result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName

@@ -1,6 +1,5 @@
 package dev.flowblend.orchestrator;
 
-import io.grpc.ManagedChannel;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -37,14 +36,14 @@ final class WorkerPool implements AutoCloseable {
     }
 
     private final OrchestratorConfig.PoolConfig config;
-    private final Function<String, ManagedChannel> channels;
+    private final Function<String, Endpoint> endpointFactory;
     private final Resolver resolver;
     private final AtomicLong turn = new AtomicLong();
     private volatile List<Endpoint> endpoints = List.of();
 
-    WorkerPool(OrchestratorConfig.PoolConfig config, Function<String, ManagedChannel> channels, Resolver resolver) {
+    WorkerPool(OrchestratorConfig.PoolConfig config, Function<String, Endpoint> endpointFactory, Resolver resolver) {
         this.config = config;
-        this.channels = channels;
+        this.endpointFactory = endpointFactory;
         this.resolver = resolver;
         if (config.dns() == null) {
             update(config.endpoints());
@@ -83,7 +82,7 @@ final class WorkerPool implements AutoCloseable {
         List<Endpoint> next = new ArrayList<>();
         for (String a : addresses) {
             Endpoint e = current.remove(a);
-            next.add(e != null ? e : new Endpoint(a, channels.apply(a)));
+            next.add(e != null ? e : endpointFactory.apply(a));
         }
         endpoints = List.copyOf(next);
         current.values().forEach(Endpoint::close);  // gone from DNS: finish in-flight calls, then close

@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** RemoteBackend against in-process workers: conditioning resend on cache misses, failover. */
 class RemoteBackendTest {
@@ -38,10 +40,14 @@ class RemoteBackendTest {
     }
 
     private static RemoteBackend backend(List<String> small, ScheduledExecutorService s) {
+        return backend(small, s, true);
+    }
+
+    private static RemoteBackend backend(List<String> small, ScheduledExecutorService s, boolean streams) {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
-                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null);
+                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, streams);
         return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s);
     }
 
@@ -55,11 +61,13 @@ class RemoteBackendTest {
         return a;
     }
 
-    @Test
-    void velocity_workerCacheDisabled_contextResentEveryStepAndResultUnchanged() throws Exception {
+    @ParameterizedTest(name = "worker streams {0}")
+    @ValueSource(booleans = {true, false})
+    void velocity_workerCacheDisabled_contextResentEveryStepAndResultUnchanged(boolean streams) throws Exception {
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         try (WorkerServer cached = worker("cached:1", 1 << 20); WorkerServer uncached = worker("uncached:1", 0);
-             RemoteBackend a = backend(List.of("cached:1"), s); RemoteBackend b = backend(List.of("uncached:1"), s)) {
+             RemoteBackend a = backend(List.of("cached:1"), s, streams);
+             RemoteBackend b = backend(List.of("uncached:1"), s, streams)) {
             Conditioning cond = Conditioning.of(ones(2 * CONTEXT), 2);
             float[] x = ones(2 * LATENT);
             float[] t = {500f, 500f};
@@ -89,6 +97,28 @@ class RemoteBackendTest {
     }
 
     @Test
+    void velocity_workerShutsDownBetweenSteps_streamEndsAndLaterStepsServedByTheOther() throws Exception {
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        WorkerServer leaving = worker("leaving:1", 1 << 20);
+        try (WorkerServer staying = worker("staying:1", 1 << 20);
+             RemoteBackend r = backend(List.of("leaving:1", "staying:1"), s)) {
+            Conditioning cond = Conditioning.of(ones(2 * CONTEXT), 2);
+            java.util.Set<String> before = new java.util.TreeSet<>();
+            for (int i = 0; i < 4; i++) {  // round-robin opens a stream to each worker
+                before.add(r.velocity("small", ones(2 * LATENT), new float[] {9f, 9f}, cond, 2).worker());
+            }
+            assertEquals(java.util.Set.of("leaving:1", "staying:1"), before);
+            leaving.close();  // drains: its stream ends; new calls to it fail and are retried
+            for (int i = 0; i < 4; i++) {
+                assertEquals("staying:1", r.velocity("small", ones(2 * LATENT), new float[] {9f, 9f}, cond, 2).worker());
+            }
+        } finally {
+            leaving.close();
+            s.shutdownNow();
+        }
+    }
+
+    @Test
     void velocity_noWorkerReachable_unavailableNamingPoolAndEndpoints() {
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         try (RemoteBackend r = backend(List.of("down-a:1", "down-b:1"), s)) {
@@ -106,7 +136,8 @@ class RemoteBackendTest {
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus(Endpoint.HEALTH_SERVICE, HealthCheckResponse.ServingStatus.SERVING);
         // A raw handler: grpc-java's own stubs refuse to close a unary call OK without a message,
-        // but another OIP server (or a proxy) may.
+        // but another OIP server (or a proxy) may. It has no ModelStreamInfer either, so this also
+        // checks that the backend falls back from the stream (UNIMPLEMENTED) to unary calls.
         ServerCallHandler<ModelInferRequest, ModelInferResponse> closeOk = (call, headers) -> {
             call.request(1);
             return new ServerCall.Listener<ModelInferRequest>() {

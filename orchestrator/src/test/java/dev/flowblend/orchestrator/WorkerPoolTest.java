@@ -15,6 +15,10 @@ import org.junit.jupiter.api.Test;
 class WorkerPoolTest {
     private final List<ManagedChannel> channels = new ArrayList<>();
 
+    private Endpoint endpoint(String address) {
+        return new Endpoint(address, channel(address), null, false);
+    }
+
     private ManagedChannel channel(String address) {
         ManagedChannel c = InProcessChannelBuilder.forName(address).build();
         channels.add(c);
@@ -30,7 +34,7 @@ class WorkerPoolTest {
         List<List<String>> answers = new ArrayList<>(List.of(List.of("10.0.0.1:8001"),
                 List.of("10.0.0.1:8001", "10.0.0.2:8001"), List.of("10.0.0.2:8001")));
         WorkerPool pool = new WorkerPool(new OrchestratorConfig.PoolConfig("small", "velocity-small", null,
-                "small-workers.flowblend.svc:8001", 0), this::channel, host -> answers.remove(0));
+                "small-workers.flowblend.svc:8001", 0), this::endpoint, host -> answers.remove(0));
         assertEquals(List.of("10.0.0.1:8001"), addresses(pool));
         Endpoint first = pool.endpoints().get(0);
         pool.refresh();
@@ -45,7 +49,7 @@ class WorkerPoolTest {
     void refresh_lookupFails_keepsCurrentEndpoints() {
         boolean[] fail = {false};
         WorkerPool pool = new WorkerPool(new OrchestratorConfig.PoolConfig("large", "velocity-large", null,
-                "large.svc:8001", 0), this::channel, host -> {
+                "large.svc:8001", 0), this::endpoint, host -> {
                     if (fail[0]) {
                         throw new UnknownHostException(host);
                     }
@@ -60,7 +64,7 @@ class WorkerPoolTest {
     @Test
     void pick_leastInflightHealthyFirst_thenUnhealthyAsLastResort() {
         WorkerPool pool = new WorkerPool(new OrchestratorConfig.PoolConfig("small", "velocity-small",
-                List.of("a:1", "b:1", "c:1"), null, 0), this::channel, WorkerPool.Resolver.SYSTEM);
+                List.of("a:1", "b:1", "c:1"), null, 0), this::endpoint, WorkerPool.Resolver.SYSTEM);
         Endpoint a = pool.endpoints().get(0), b = pool.endpoints().get(1), c = pool.endpoints().get(2);
         a.acquire();
         a.acquire();

@@ -9,6 +9,7 @@ import dev.flowblend.proto.inference.ModelMetadataRequest;
 import dev.flowblend.proto.inference.ModelMetadataResponse;
 import dev.flowblend.proto.inference.ModelReadyRequest;
 import dev.flowblend.proto.inference.ModelReadyResponse;
+import dev.flowblend.proto.inference.ModelStreamInferResponse;
 import dev.flowblend.proto.inference.ServerLiveRequest;
 import dev.flowblend.proto.inference.ServerLiveResponse;
 import dev.flowblend.proto.inference.ServerMetadataRequest;
@@ -24,6 +25,8 @@ import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -44,6 +47,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     private final Map<String, HostedModel> models;
     private final InferRequests requests;
     private final BooleanSupplier ready;
+    private final Set<InferStream> streams = ConcurrentHashMap.newKeySet();
 
     InferenceService(String workerName, Map<String, HostedModel> models, InferRequests requests, BooleanSupplier ready) {
         this.workerName = workerName;
@@ -100,31 +104,90 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
         ServerCallStreamObserver<ModelInferResponse> call = (ServerCallStreamObserver<ModelInferResponse>) out;
+        Context ctx = Context.current();
+        infer(request, () -> cancellation(ctx), new Outcome() {
+            @Override
+            public boolean wanted() {
+                return !call.isCancelled();
+            }
+
+            @Override
+            public void completed(ModelInferResponse response) {
+                call.onNext(response);
+                call.onCompleted();
+            }
+
+            @Override
+            public void failed(Status status, String contextMiss) {
+                Metadata trailers = new Metadata();
+                if (contextMiss != null) {
+                    trailers.put(CONTEXT_MISS, contextMiss);
+                }
+                call.onError(status.asRuntimeException(trailers));
+            }
+        });
+    }
+
+    @Override
+    public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> out) {
+        InferStream s = new InferStream(this, (ServerCallStreamObserver<ModelStreamInferResponse>) out, Context.current());
+        streams.add(s);
+        if (!ready.getAsBoolean()) {
+            s.drain();  // opened while shutting down: answers each request UNAVAILABLE, then closes
+        }
+        return s;
+    }
+
+    /** Shutdown: every open stream refuses new requests and closes once its queued work has answered. */
+    void drainStreams() {
+        streams.forEach(InferStream::drain);
+    }
+
+    void streamClosed(InferStream s) {
+        streams.remove(s);
+    }
+
+    /** Where one request's outcome goes: a unary call or a stream. Exactly one of the two methods runs. */
+    interface Outcome {
+        /** False once the caller has gone; the answer is then dropped. */
+        boolean wanted();
+
+        void completed(ModelInferResponse response);
+
+        /** {@code contextMiss} is the missing conditioning id, or null when that is not the reason. */
+        void failed(Status status, String contextMiss);
+    }
+
+    /** Validates {@code request} and queues it for its model; the outcome arrives later, on any thread. */
+    void infer(ModelInferRequest request, DynamicBatcher.Cancellation cancellation, Outcome outcome) {
         HostedModel m = models.get(request.getModelName());
         if (m == null) {
-            out.onError((request.getModelName().isEmpty()
+            outcome.failed(request.getModelName().isEmpty()
                     ? Status.INVALID_ARGUMENT.withDescription("model_name is empty; hosted models: " + models.keySet())
-                    : notHosted(request.getModelName())).asRuntimeException());
+                    : notHosted(request.getModelName()), null);
             return;
         }
         try {
             InferRequests.Parsed p = requests.parse(request, m);
-            Context ctx = Context.current();
-            m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.batch(), () -> cancellation(ctx),
-                    new Reply(request, m, p, call)));
+            m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.batch(), cancellation,
+                    new Reply(request, m, p, outcome)));
         } catch (InferException e) {
-            Metadata trailers = new Metadata();
+            String miss = null;
             if (e.code() == Status.Code.FAILED_PRECONDITION) {
                 InferParameter id = request.getParametersMap().get(InferRequests.CONTEXT_ID);
-                trailers.put(CONTEXT_MISS, id == null ? "" : id.getStringParam());
+                miss = id == null ? "" : id.getStringParam();
             }
-            out.onError(e.status().asRuntimeException(trailers));
+            outcome.failed(e.status(), miss);
         } catch (RuntimeException e) {
-            out.onError(Status.INTERNAL.withDescription("worker '" + workerName + "' failed: " + e).asRuntimeException());
+            outcome.failed(Status.INTERNAL.withDescription("worker '" + workerName + "' failed: " + e), null);
         }
     }
 
-    private static InferException cancellation(Context ctx) {
+    boolean ready() {
+        return ready.getAsBoolean();
+    }
+
+    static InferException cancellation(Context ctx) {
         if (!ctx.isCancelled()) {
             return null;
         }
@@ -151,24 +214,23 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         return InferParameter.newBuilder().setInt64Param(nanos / 1000).build();
     }
 
-    /** Completes one gRPC call from its share of a batch. */
+    /** Answers one request from its share of a batch. */
     private final class Reply implements DynamicBatcher.Callback {
         private final ModelInferRequest request;
         private final HostedModel model;
         private final InferRequests.Parsed parsed;
-        private final ServerCallStreamObserver<ModelInferResponse> call;
+        private final Outcome outcome;
 
-        Reply(ModelInferRequest request, HostedModel model, InferRequests.Parsed parsed,
-              ServerCallStreamObserver<ModelInferResponse> call) {
+        Reply(ModelInferRequest request, HostedModel model, InferRequests.Parsed parsed, Outcome outcome) {
             this.request = request;
             this.model = model;
             this.parsed = parsed;
-            this.call = call;
+            this.outcome = outcome;
         }
 
         @Override
         public void completed(List<ByteBuffer> outputs, DynamicBatcher.Served served) {
-            if (call.isCancelled()) {
+            if (!outcome.wanted()) {
                 return;
             }
             ModelInferResponse.Builder b = ModelInferResponse.newBuilder().setModelName(model.spec().name())
@@ -188,14 +250,13 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                 // the slice is a fresh buffer no one writes again: wrap it without a copy
                 b.addRawOutputContents(UnsafeByteOperations.unsafeWrap(outputs.get(i)));
             }
-            call.onNext(b.build());
-            call.onCompleted();
+            outcome.completed(b.build());
         }
 
         @Override
         public void failed(InferException error) {
-            if (!call.isCancelled()) {
-                call.onError(error.status().asRuntimeException());
+            if (outcome.wanted()) {
+                outcome.failed(error.status(), null);
             }
         }
     }

@@ -39,6 +39,7 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<String, HostedModel> hosted = new LinkedHashMap<>();
     private volatile boolean ready;
     private Server server;
+    private InferenceService inference;
 
     /** @param builder where to listen (a Netty port in production, in-process in tests) */
     public WorkerServer(WorkerConfig config, ModelFamily family, ServerBuilder<?> builder) {
@@ -67,10 +68,11 @@ public final class WorkerServer implements AutoCloseable {
             }
             ConditioningCache cache = new ConditioningCache(config.contextCache(), Ticker.systemTicker());
             InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize());
+            inference = new InferenceService(config.name(), hosted, requests, () -> ready);
             server = builder
                     .directExecutor()
                     .maxInboundMessageSize(config.maxMessageBytes())
-                    .addService(new InferenceService(config.name(), hosted, requests, () -> ready))
+                    .addService(inference)
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())
                     .build()
@@ -104,6 +106,7 @@ public final class WorkerServer implements AutoCloseable {
         health.enterTerminalState();
         if (server != null) {
             server.shutdown();
+            inference.drainStreams();  // open streams take no more requests and end once answered
             try {
                 if (!server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS)) {
                     server.shutdownNow();
