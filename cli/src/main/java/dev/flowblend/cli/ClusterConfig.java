@@ -34,6 +34,13 @@ record ClusterConfig(String description, List<String> jvmOptions, OrchestratorCo
         }
     }
 
+    /** The same deployment, its processes started with {@code more} JVM options after the configured ones. */
+    ClusterConfig withMoreJvmOptions(List<String> more) {
+        List<String> all = new java.util.ArrayList<>(jvmOptions);
+        all.addAll(more);
+        return new ClusterConfig(description, all, orchestrator, workers);
+    }
+
     static ClusterConfig load(Path file) {
         return Json.read(file, ClusterConfig.class);
     }
