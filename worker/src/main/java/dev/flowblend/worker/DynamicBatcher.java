@@ -177,7 +177,7 @@ final class DynamicBatcher implements AutoCloseable {
                 queued[live.size()] = start - q.at();
                 live.add(q.job());
             } else {
-                q.job().callback().failed(why);
+                deliver(q.job(), () -> q.job().callback().failed(why));
             }
         }
         if (live.isEmpty()) {
@@ -204,7 +204,7 @@ final class DynamicBatcher implements AutoCloseable {
             // One failed batch fails its requests, never the worker (e.g. an allocation failure).
             InferException err = new InferException(io.grpc.Status.Code.INTERNAL, "model '" + model
                     + "' failed on a batch of " + total + ": " + e);
-            live.forEach(j -> j.callback().failed(err));
+            live.forEach(j -> deliver(j, () -> j.callback().failed(err)));
             return;
         }
         long compute = nanoTime.getAsLong() - start;
@@ -219,7 +219,22 @@ final class DynamicBatcher implements AutoCloseable {
                 mine.add(slice.slice().order(ByteOrder.LITTLE_ENDIAN));
             }
             offset += j.batch();
-            j.callback().completed(mine, new Served(total, queued[n], compute));
+            Served served = new Served(total, queued[n], compute);
+            deliver(j, () -> j.callback().completed(mine, served));
+        }
+    }
+
+    /**
+     * Runs one job's callback. A callback that throws (e.g. writing to a call the client has
+     * just cancelled) must cost neither the other jobs of the batch their answers nor the model
+     * its batcher thread.
+     */
+    private void deliver(Job job, Runnable callback) {
+        try {
+            callback.run();
+        } catch (RuntimeException e) {
+            System.err.println("batcher of model '" + model + "': a callback for a job of " + job.batch()
+                    + " samples failed: " + e);
         }
     }
 

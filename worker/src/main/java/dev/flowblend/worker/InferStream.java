@@ -62,6 +62,11 @@ final class InferStream implements StreamObserver<ModelInferRequest> {
         end();
     }
 
+    /** The call was cancelled (client gone, or the server shutting down hard). */
+    void cancelled() {
+        end();
+    }
+
     @Override
     public void onCompleted() {
         synchronized (this) {

@@ -104,6 +104,9 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
         ServerCallStreamObserver<ModelInferResponse> call = (ServerCallStreamObserver<ModelInferResponse>) out;
+        // With a handler set, an answer written just after the client cancelled is dropped
+        // instead of throwing on the batcher thread; queued work sees the cancelled context.
+        call.setOnCancelHandler(() -> { });
         Context ctx = Context.current();
         infer(request, () -> cancellation(ctx), new Outcome() {
             @Override
@@ -130,7 +133,9 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
 
     @Override
     public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> out) {
-        InferStream s = new InferStream(this, (ServerCallStreamObserver<ModelStreamInferResponse>) out, Context.current());
+        ServerCallStreamObserver<ModelStreamInferResponse> call = (ServerCallStreamObserver<ModelStreamInferResponse>) out;
+        InferStream s = new InferStream(this, call, Context.current());
+        call.setOnCancelHandler(s::cancelled);  // answers after a cancel are dropped, not thrown
         streams.add(s);
         if (!ready.getAsBoolean()) {
             s.drain();  // opened while shutting down: answers each request UNAVAILABLE, then closes

@@ -187,6 +187,34 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void run_oneCallbackThrows_othersInTheBatchAnsweredAndBatcherKeepsServing() throws Exception {
+        start(doubler, 8, 16);
+        batcher.submit(job(new Sink(), 0, 0));
+        assertTrue(firstRunning.await(10, TimeUnit.SECONDS));
+        DynamicBatcher.Callback throwing = new DynamicBatcher.Callback() {
+            @Override
+            public void completed(List<ByteBuffer> outputs, DynamicBatcher.Served served) {
+                throw new IllegalStateException("call already cancelled");
+            }
+
+            @Override
+            public void failed(InferException error) {
+                throw new IllegalStateException("call already cancelled");
+            }
+        };
+        batcher.submit(new DynamicBatcher.Job(List.of(ByteBuffer.wrap(Tensors.bytes(new float[2]))), 1, () -> null,
+                throwing));
+        Sink sameBatch = new Sink();
+        batcher.submit(job(sameBatch, 1, 2));
+        release.countDown();
+        assertArrayEquals(new float[] {2, 4}, sameBatch.values.get(10, TimeUnit.SECONDS));
+        assertEquals(2, sameBatch.batchSize, "merged with the job whose callback threw");
+        Sink later = new Sink();
+        batcher.submit(job(later, 3, 3));
+        assertArrayEquals(new float[] {6, 6}, later.values.get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
     void close_jobsStillQueued_allCompletedBeforeStopping() throws Exception {
         start(doubler, 1, 16);
         batcher.submit(job(new Sink(), 0, 0));
