@@ -4,8 +4,6 @@ import dev.flowblend.orchestrator.OrchestratorConfig;
 import dev.flowblend.orchestrator.OrchestratorServer;
 import dev.flowblend.runtime.Json;
 import dev.flowblend.runtime.ModelFamily;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -45,7 +43,7 @@ final class OrchestratorCommand implements Callable<Integer> {
         }
         ModelFamily family = Launcher.family(models, c.modelsDir());
         OrchestratorServer server = new OrchestratorServer(c, family,
-                NettyServerBuilder.forAddress(new InetSocketAddress(c.host(), c.port())),
+                Launcher.netty(c.host(), c.port()),
                 OrchestratorServer.nettyChannels(c.maxMessageBytes()));
         server.start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "orchestrator-shutdown"));

@@ -5,8 +5,6 @@ import dev.flowblend.runtime.RuntimeOptions;
 import dev.flowblend.worker.WorkerConfig;
 import dev.flowblend.worker.WorkerRoles;
 import dev.flowblend.worker.WorkerServer;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -45,7 +43,7 @@ final class WorkerCommand implements Callable<Integer> {
         WorkerConfig c = resolve();
         ModelFamily family = Launcher.family(models, c.modelsDir());
         WorkerServer server = new WorkerServer(c, family,
-                NettyServerBuilder.forAddress(new InetSocketAddress(c.host(), c.port())));
+                Launcher.netty(c.host(), c.port()));
         server.start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "worker-shutdown"));
         System.out.println("worker " + c.name() + " (" + c.role() + ") serving " + c.models() + " on " + c.host() + ":"
