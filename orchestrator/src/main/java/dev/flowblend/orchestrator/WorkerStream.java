@@ -104,6 +104,10 @@ final class WorkerStream {
             ScheduledFuture<?> timer = timers.schedule(() -> fail(id, Status.DEADLINE_EXCEEDED.withDescription(
                     "no answer within " + deadlineMillis + " ms")), deadlineMillis, TimeUnit.MILLISECONDS);
             pending.put(id, new Pending(request, obs, timer));
+            if (timer.isDone()) {  // a deadline so short that the timer ran before the entry existed
+                fail(id, Status.DEADLINE_EXCEEDED.withDescription("no answer within " + deadlineMillis + " ms"));
+                return;
+            }
             synchronized (WorkerStream.this) {
                 if (!ended) {
                     requests.onNext(request);
