@@ -63,10 +63,6 @@ final class Endpoint implements AutoCloseable {
         return address;
     }
 
-    GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub() {
-        return stub;
-    }
-
     int inflight() {
         return inflight.get();
     }

@@ -30,7 +30,10 @@ import java.util.function.Function;
  * goes to the least-loaded healthy worker of its pool, and is retried on another worker when the
  * first is unavailable or full (a velocity call is a pure function of its inputs, so retrying is
  * safe). Conditioning travels once per worker: afterwards only its id does, and a cache miss
- * (FAILED_PRECONDITION with the flowblend-context-miss trailer) makes us resend it.
+ * (FAILED_PRECONDITION with the flowblend-context-miss trailer) makes us resend it. Requests
+ * travel on each worker's long-lived ModelStreamInfer stream ({@link WorkerStream}) or, with
+ * {@code worker_streams: false} or a worker without it, as unary ModelInfer calls; the outcome
+ * reaches {@link Call} the same way.
  *
  * <p>Thread-safe. Owns its pools and their channels; the scheduler is borrowed (the caller
  * shuts it down after closing this backend).
