@@ -44,6 +44,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--timeout", description = "Deadline in seconds (default: ${DEFAULT-VALUE}).")
     long timeout = 600;
 
+    @Option(names = "--progress-interval-ms", description = "Ask for progress events at most this often, in bursts; "
+            + "0 sends every step as it finishes (default: the orchestrator's, 100).")
+    Integer progressIntervalMs;
+
     @Override
     public Integer call() throws Exception {
         GenerateRequest.Builder r = request(prompt, seed).setNegativePrompt(negative).setSteps(steps).setVideoScale(scale)
@@ -51,6 +55,9 @@ final class GenerateCommand implements Callable<Integer> {
                         ? VideoFormat.VIDEO_FORMAT_GIF : VideoFormat.VIDEO_FORMAT_MP4);
         if (guidance != null) {
             r.setGuidanceScale(guidance);
+        }
+        if (progressIntervalMs != null) {
+            r.setProgressIntervalMs(progressIntervalMs);
         }
         if (plan != null) {
             r.setPlan(Plans.toProto(plan));

@@ -68,7 +68,7 @@ final class GenerationRequests {
         if (!r.getGenerationId().isEmpty() && !r.getGenerationId().matches("[A-Za-z0-9_-]{1,64}")) {
             throw new Invalid("generation_id '" + r.getGenerationId() + "' must be 1-64 of [A-Za-z0-9_-]");
         }
-        if (r.hasProgressIntervalMs() && r.getProgressIntervalMs() > MAX_PROGRESS_INTERVAL_MS) {
+        if (r.hasProgressIntervalMs() && Integer.toUnsignedLong(r.getProgressIntervalMs()) > MAX_PROGRESS_INTERVAL_MS) {
             throw new Invalid("progress_interval_ms is " + Integer.toUnsignedString(r.getProgressIntervalMs())
                     + "; must be 0 to " + MAX_PROGRESS_INTERVAL_MS + " (0: every step; unset: the orchestrator's default)");
         }

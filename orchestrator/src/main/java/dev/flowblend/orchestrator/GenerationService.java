@@ -83,10 +83,10 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
 
     private void run(String id, GenerationSpec spec, GenerateRequest request, Context.CancellableContext ctx,
                      ServerCallStreamObserver<GenerateEvent> out) {
-        long interval = request.hasProgressIntervalMs() ? request.getProgressIntervalMs()
-                : config.progressIntervalMillis();
-        ProgressStream progress = new ProgressStream(out::onNext, interval, nanoTime);
         try {
+            long interval = request.hasProgressIntervalMs() ? Integer.toUnsignedLong(request.getProgressIntervalMs())
+                    : config.progressIntervalMillis();
+            ProgressStream progress = new ProgressStream(out::onNext, interval, nanoTime);
             String[] pools = generator.resolve(spec.plan(), spec.steps());
             out.onNext(GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setGenerationId(id)
                     .addAllStepPools(Arrays.asList(pools)).setSteps(spec.steps())).build());
@@ -118,7 +118,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             out.onCompleted();
         } catch (BackendException e) {
             out.onError(status(e, ctx, id).asRuntimeException());
-        } catch (Exception e) {
+        } catch (Exception | Error e) {  // whatever went wrong, the client gets a status, never a stream left open
             out.onError(Status.INTERNAL.withDescription("generation " + id + " failed: " + e).asRuntimeException());
         } finally {
             running.remove(id);

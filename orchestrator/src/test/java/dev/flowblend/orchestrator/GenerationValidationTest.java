@@ -65,7 +65,9 @@ class GenerationValidationTest {
                 Arguments.of("bad generation id", ok().setGenerationId("a b"), "generation_id 'a b' must be"),
                 Arguments.of("video scale", ok().setVideoScale(99), "video_scale is 99"),
                 Arguments.of("progress interval", ok().setProgressIntervalMs(60_001),
-                        "progress_interval_ms is 60001; must be 0 to 60000"));
+                        "progress_interval_ms is 60001; must be 0 to 60000"),
+                Arguments.of("progress interval above 2^31", ok().setProgressIntervalMs(-1),
+                        "progress_interval_ms is 4294967295; must be 0 to 60000"));
     }
 
     @ParameterizedTest(name = "{0}")
