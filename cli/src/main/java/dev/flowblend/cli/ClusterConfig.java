@@ -38,7 +38,11 @@ record ClusterConfig(String description, List<String> jvmOptions, OrchestratorCo
     ClusterConfig withMoreJvmOptions(List<String> more) {
         List<String> all = new java.util.ArrayList<>(jvmOptions);
         all.addAll(more);
-        return new ClusterConfig(description, all, orchestrator, workers);
+        try {
+            return new ClusterConfig(description, all, orchestrator, workers);
+        } catch (IllegalArgumentException e) {  // name what the caller passed, not the file's key
+            throw new IllegalArgumentException("extra JVM options " + more + ": " + e.getMessage(), e);
+        }
     }
 
     static ClusterConfig load(Path file) {
