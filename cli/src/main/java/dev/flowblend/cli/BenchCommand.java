@@ -167,7 +167,7 @@ final class BenchCommand implements Callable<Integer> {
     private void measure(ModelFamily family, StagePlan large, StagePlan candidate, Map<String, Times> inproc,
                          Map<String, Times> grpc, Map<String, Map<String, Steps>> steps) throws Exception {
         ClusterConfig base = ClusterConfig.load(cluster != null ? cluster : Launcher.home().resolve("deploy/demo.json"))
-                .withMoreJvmOptions(clusterJvmOptions.isBlank() ? List.of() : List.of(clusterJvmOptions.trim().split("\\s+")));
+                .withMoreJvmOptions(ClusterConfig.splitOptions(clusterJvmOptions));
         try (InProcessBackend backend = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(threads));
              LocalCluster c = LocalCluster.start(base); GenerationClient client = new GenerationClient(c.target())) {
             PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), 1024);

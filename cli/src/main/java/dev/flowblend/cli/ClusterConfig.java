@@ -34,6 +34,11 @@ record ClusterConfig(String description, List<String> jvmOptions, OrchestratorCo
         }
     }
 
+    /** JVM options written as one whitespace-separated string (a flag's or an environment variable's value). */
+    static List<String> splitOptions(String options) {
+        return options == null || options.isBlank() ? List.of() : List.of(options.trim().split("\\s+"));
+    }
+
     /** The same deployment, its processes started with {@code more} JVM options after the configured ones. */
     ClusterConfig withMoreJvmOptions(List<String> more) {
         List<String> all = new java.util.ArrayList<>(jvmOptions);

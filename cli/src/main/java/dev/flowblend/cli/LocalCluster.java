@@ -94,10 +94,7 @@ final class LocalCluster implements AutoCloseable {
         cmd.add("-Dflowblend.models=" + System.getProperty("flowblend.models", "models"));
         cmd.addAll(config.jvmOptions());
         // appended, so they win over the config's; the launcher's own JVM reads FLOWBLEND_JAVA_OPTS
-        String extra = System.getenv("FLOWBLEND_CLUSTER_JAVA_OPTS");
-        if (extra != null && !extra.isBlank()) {
-            cmd.addAll(List.of(extra.trim().split("\\s+")));
-        }
+        cmd.addAll(ClusterConfig.splitOptions(System.getenv("FLOWBLEND_CLUSTER_JAVA_OPTS")));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());

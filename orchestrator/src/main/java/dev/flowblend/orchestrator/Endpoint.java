@@ -44,7 +44,7 @@ final class Endpoint implements AutoCloseable {
         // Replies are handled on the transport thread that read them: the handlers only finish a
         // step and send the next request, and a hand-off to another thread costs a wake-up per step.
         this.stub = GRPCInferenceServiceGrpc.newStub(channel).withExecutor(MoreExecutors.directExecutor());
-        this.stream = streams ? new WorkerStream(stub, timers, address, (r, o) -> stub.modelInfer(r, o)) : null;
+        this.stream = streams ? new WorkerStream(stub, timers, address, this::unary) : null;
     }
 
     /**
@@ -55,8 +55,12 @@ final class Endpoint implements AutoCloseable {
         if (stream != null && stream.supported()) {
             stream.send(request, deadlineMillis, observer);
         } else {
-            stub.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS).modelInfer(request, observer);
+            unary(request, deadlineMillis, observer);
         }
+    }
+
+    private void unary(ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> observer) {
+        stub.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS).modelInfer(request, observer);
     }
 
     String address() {

@@ -15,7 +15,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
 
 /**
  * The orchestrator's end of one worker's ModelStreamInfer stream: every step sent to that worker
@@ -33,9 +32,13 @@ import java.util.function.BiConsumer;
  * answered and dropped. Thread-safe. Owned by its {@link Endpoint}, which closes it.
  */
 final class WorkerStream {
+    /** Parameters of a refused request's answer, as our workers set them (InferStream). */
+    static final String ERROR_CODE = "error_code";
+    static final String CONTEXT_MISS_PARAMETER = "context_miss";
+
     private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub;
     private final ScheduledExecutorService timers;
-    private final BiConsumer<ModelInferRequest, StreamObserver<ModelInferResponse>> unary;
+    private final Unary unary;
     private final String address;
     private final AtomicLong ids = new AtomicLong();
     private Session current;  // guarded by this
@@ -43,11 +46,16 @@ final class WorkerStream {
     private boolean closed;   // guarded by this
 
     WorkerStream(GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub, ScheduledExecutorService timers,
-                 String address, BiConsumer<ModelInferRequest, StreamObserver<ModelInferResponse>> unary) {
+                 String address, Unary unary) {
         this.stub = stub;
         this.timers = timers;
         this.address = address;
         this.unary = unary;
+    }
+
+    /** How a request goes as a unary call with its deadline (for workers without the stream). */
+    interface Unary {
+        void send(ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> observer);
     }
 
     /** False once the worker answered UNIMPLEMENTED: callers then use unary calls. */
@@ -90,7 +98,7 @@ final class WorkerStream {
         }
     }
 
-    private record Pending(ModelInferRequest request, StreamObserver<ModelInferResponse> observer,
+    private record Pending(ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> observer,
                            ScheduledFuture<?> timer) {
     }
 
@@ -103,7 +111,7 @@ final class WorkerStream {
         void send(String id, ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> obs) {
             ScheduledFuture<?> timer = timers.schedule(() -> fail(id, Status.DEADLINE_EXCEEDED.withDescription(
                     "no answer within " + deadlineMillis + " ms")), deadlineMillis, TimeUnit.MILLISECONDS);
-            pending.put(id, new Pending(request, obs, timer));
+            pending.put(id, new Pending(request, deadlineMillis, obs, timer));
             if (timer.isDone()) {  // a deadline so short that the timer ran before the entry existed
                 fail(id, Status.DEADLINE_EXCEEDED.withDescription("no answer within " + deadlineMillis + " ms"));
                 return;
@@ -121,7 +129,7 @@ final class WorkerStream {
             }
             p.timer().cancel(false);
             if (unsupported) {
-                unary.accept(request.toBuilder().clearId().build(), obs);
+                unary.send(request.toBuilder().clearId().build(), deadlineMillis, obs);
             } else {
                 obs.onError(Status.UNAVAILABLE.withDescription("stream to worker " + address + " ended")
                         .asRuntimeException());
@@ -150,7 +158,7 @@ final class WorkerStream {
             }
             Map<String, InferParameter> params = r.getInferResponse().getParametersMap();
             Status status = Status.INTERNAL;
-            InferParameter code = params.get("error_code");
+            InferParameter code = params.get(ERROR_CODE);
             if (code != null) {
                 try {
                     status = Status.fromCode(Status.Code.valueOf(code.getStringParam()));
@@ -159,7 +167,7 @@ final class WorkerStream {
                 }
             }
             Metadata trailers = new Metadata();
-            InferParameter miss = params.get("context_miss");
+            InferParameter miss = params.get(CONTEXT_MISS_PARAMETER);
             if (miss != null) {
                 trailers.put(RemoteBackend.CONTEXT_MISS, miss.getStringParam());
             }
@@ -176,7 +184,7 @@ final class WorkerStream {
                     Pending p = pending.remove(id);
                     if (p != null) {
                         p.timer().cancel(false);
-                        unary.accept(p.request().toBuilder().clearId().build(), p.observer());
+                        unary.send(p.request().toBuilder().clearId().build(), p.deadlineMillis(), p.observer());
                     }
                 }
                 return;
