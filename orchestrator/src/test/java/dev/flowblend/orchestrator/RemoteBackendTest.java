@@ -11,6 +11,7 @@ import dev.flowblend.worker.WorkerServer;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.proto.inference.ModelInferResponse;
+import dev.flowblend.proto.inference.ModelStreamInferResponse;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -35,7 +37,7 @@ class RemoteBackendTest {
 
     private static WorkerServer worker(String name, long cacheBytes) throws Exception {
         WorkerConfig c = new WorkerConfig(name, "small", null, 0, null, List.of("velocity-small"),
-                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1);
+                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1, 0);
         return new WorkerServer(c, TestCluster.FAMILY, InProcessServerBuilder.forName(name)).start();
     }
 
@@ -44,10 +46,17 @@ class RemoteBackendTest {
     }
 
     private static RemoteBackend backend(List<String> small, ScheduledExecutorService s, boolean streams) {
+        return backend(small, s, streams, 60_000);
+    }
+
+    private static RemoteBackend backend(List<String> small, ScheduledExecutorService s, boolean streams,
+                                         long stepTimeoutMillis) {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
-                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, streams);
+                null, null, null, Map.of(),
+                new OrchestratorConfig.Limits(4, 64, 1000, 1000, 30.0, stepTimeoutMillis, 3), 0, 0, 60_000, 0, 0, null,
+                streams);
         return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s);
     }
 
@@ -159,6 +168,45 @@ class RemoteBackendTest {
                     new float[] {1f}, Conditioning.of(ones(CONTEXT), 1), 1));
             assertEquals(BackendException.Kind.INTERNAL, e.kind(), e.getMessage() + " / " + e.getCause());
             assertTrue(e.getMessage().contains("silent:1") && e.getMessage().contains("without a response"), e.getMessage());
+        } finally {
+            s.shutdownNow();
+            server.shutdownNow();
+        }
+    }
+
+    @Test
+    @Timeout(30)  // without a working deadline the step would wait forever
+    void velocity_streamedRequestNeverAnswered_deadlineExceededNamingTheWorker() throws Exception {
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus(Endpoint.HEALTH_SERVICE, HealthCheckResponse.ServingStatus.SERVING);
+        // Takes every streamed request and answers none: only the orchestrator's deadline ends the step.
+        ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> mute = (call, headers) -> {
+            call.request(1);
+            return new ServerCall.Listener<ModelInferRequest>() {
+                @Override
+                public void onMessage(ModelInferRequest message) {
+                    call.request(1);
+                }
+
+                @Override
+                public void onHalfClose() {  // the orchestrator closing: end the stream so it can go
+                    call.close(Status.OK, new Metadata());
+                }
+            };
+        };
+        ServerServiceDefinition silent = ServerServiceDefinition.builder(GRPCInferenceServiceGrpc.SERVICE_NAME)
+                .addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), mute).build();
+        Server server = InProcessServerBuilder.forName("mute:1").directExecutor().addService(silent)
+                .addService(health.getHealthService()).build().start();
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        try (RemoteBackend r = backend(List.of("mute:1"), s, true, 200)) {
+            long start = System.nanoTime();
+            BackendException e = assertThrows(BackendException.class, () -> r.velocity("small", ones(LATENT),
+                    new float[] {1f}, Conditioning.of(ones(CONTEXT), 1), 1));
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(BackendException.Kind.DEADLINE_EXCEEDED, e.kind(), e.getMessage() + " / " + e.getCause());
+            assertTrue(e.getMessage().contains("mute:1"), e.getMessage());
+            assertTrue(tookMillis >= 200 && tookMillis < 30_000, "failed after " + tookMillis + " ms (deadline 200 ms)");
         } finally {
             s.shutdownNow();
             server.shutdownNow();

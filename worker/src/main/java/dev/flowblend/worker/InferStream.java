@@ -8,6 +8,7 @@ import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayDeque;
 
 /**
  * One ModelStreamInfer call: each request goes the way a unary ModelInfer does (validation, the
@@ -17,8 +18,17 @@ import io.grpc.stub.StreamObserver;
  * miss; the stream stays open. The stream ends when the client half-closes it or the worker
  * drains, once every request taken has been answered (accepted work is never dropped).
  *
- * <p>Thread-safe: requests arrive on the transport thread, answers on batcher threads; writes to
- * the stream and the bookkeeping are serialised on this object.
+ * <p>Flow control: the stream asks for inbound messages itself, so at most max_stream_inflight
+ * requests are taken and not yet answered, and an answer counts only once written to the
+ * transport. While the transport is not ready (the client is not reading) finished answers wait
+ * here, in completion order, and no further request is taken until the onReady handler writes
+ * them; so a client that sends without reading is slowed by HTTP/2 flow control instead of
+ * growing the worker's buffers, which hold at most max_stream_inflight answers per stream.
+ *
+ * <p>Thread-safe: requests, half-close and onReady arrive on the transport thread, answers on
+ * batcher threads (or the transport thread, for a request refused at once); writes to the stream
+ * and the bookkeeping are serialised on this object. Inbound messages are requested outside that
+ * lock, since a transport may deliver the next request on the requesting thread.
  */
 final class InferStream implements StreamObserver<ModelInferRequest> {
     static final String ERROR_CODE = "error_code";
@@ -27,15 +37,27 @@ final class InferStream implements StreamObserver<ModelInferRequest> {
     private final InferenceService service;
     private final ServerCallStreamObserver<ModelStreamInferResponse> out;
     private final Context context;
-    private int outstanding;       // requests taken and not answered yet
+    private final int maxInflight;
+    private final ArrayDeque<ModelStreamInferResponse> unwritten = new ArrayDeque<>();  // waits for onReady
+    private int outstanding;       // requests taken and not written yet, unwritten included
     private boolean halfClosed;    // the client sends no more
     private boolean draining;      // the worker is shutting down
     private boolean ended;         // completed, or the client went away
 
-    InferStream(InferenceService service, ServerCallStreamObserver<ModelStreamInferResponse> out, Context context) {
+    InferStream(InferenceService service, ServerCallStreamObserver<ModelStreamInferResponse> out, Context context,
+                int maxInflight) {
         this.service = service;
         this.out = out;
         this.context = context;
+        this.maxInflight = maxInflight;
+    }
+
+    /** Takes over inbound flow control; call from the service method, before it returns. */
+    void start() {
+        out.disableAutoRequest();
+        out.setOnReadyHandler(this::onReady);
+        out.setOnCancelHandler(this::cancelled);  // answers after a cancel are dropped, not thrown
+        out.request(maxInflight);
     }
 
     @Override
@@ -83,12 +105,45 @@ final class InferStream implements StreamObserver<ModelInferRequest> {
         }
     }
 
-    private synchronized void write(ModelStreamInferResponse response) {
-        outstanding--;
-        if (!ended && !out.isCancelled()) {
-            out.onNext(response);
+    private void onReady() {
+        int written;
+        synchronized (this) {
+            written = flush();
+        }
+        requestMore(written);
+    }
+
+    private void answered(ModelStreamInferResponse response) {
+        int written;
+        synchronized (this) {
+            if (ended) {
+                return;  // the client is gone, or the stream already closed
+            }
+            unwritten.add(response);
+            written = flush();
+        }
+        requestMore(written);
+    }
+
+    /** Writes waiting answers while the transport takes them; returns how many it wrote. Holds the lock. */
+    private int flush() {
+        int written = 0;
+        // Counted as written only once onNext returns: a transport may run the client, and so this
+        // stream's handlers, on this thread during the write, and they must not close the stream under it.
+        while (!ended && !unwritten.isEmpty() && out.isReady()) {
+            out.onNext(unwritten.poll());
+            outstanding--;
+            written++;
         }
         closeIfDone();
+        return ended || halfClosed ? 0 : written;  // no requests are coming: ask for none
+    }
+
+    /** One more request for each answer written: at most max_stream_inflight stay unanswered. */
+    private void requestMore(int written) {
+        if (written > 0) {
+            out.request(written);
+        }
     }
 
     private void closeIfDone() {  // holds the lock
@@ -104,6 +159,7 @@ final class InferStream implements StreamObserver<ModelInferRequest> {
     private void end() {
         synchronized (this) {
             ended = true;
+            unwritten.clear();  // no one will read them
         }
         service.streamClosed(this);
     }
@@ -123,7 +179,7 @@ final class InferStream implements StreamObserver<ModelInferRequest> {
 
         @Override
         public void completed(ModelInferResponse response) {
-            write(ModelStreamInferResponse.newBuilder().setInferResponse(response).build());
+            answered(ModelStreamInferResponse.newBuilder().setInferResponse(response).build());
         }
 
         @Override
@@ -134,7 +190,7 @@ final class InferStream implements StreamObserver<ModelInferRequest> {
             if (contextMiss != null) {
                 r.putParameters(CONTEXT_MISS, InferParameter.newBuilder().setStringParam(contextMiss).build());
             }
-            write(ModelStreamInferResponse.newBuilder()
+            answered(ModelStreamInferResponse.newBuilder()
                     .setErrorMessage(status.getCode() + ": " + status.getDescription()).setInferResponse(r).build());
         }
     }

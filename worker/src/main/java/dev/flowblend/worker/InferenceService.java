@@ -47,13 +47,16 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     private final Map<String, HostedModel> models;
     private final InferRequests requests;
     private final BooleanSupplier ready;
+    private final int maxStreamInflight;
     private final Set<InferStream> streams = ConcurrentHashMap.newKeySet();
 
-    InferenceService(String workerName, Map<String, HostedModel> models, InferRequests requests, BooleanSupplier ready) {
+    InferenceService(String workerName, Map<String, HostedModel> models, InferRequests requests, BooleanSupplier ready,
+                     int maxStreamInflight) {
         this.workerName = workerName;
         this.models = Map.copyOf(models);
         this.requests = requests;
         this.ready = ready;
+        this.maxStreamInflight = maxStreamInflight;
     }
 
     @Override
@@ -134,8 +137,8 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     @Override
     public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> out) {
         ServerCallStreamObserver<ModelStreamInferResponse> call = (ServerCallStreamObserver<ModelStreamInferResponse>) out;
-        InferStream s = new InferStream(this, call, Context.current());
-        call.setOnCancelHandler(s::cancelled);  // answers after a cancel are dropped, not thrown
+        InferStream s = new InferStream(this, call, Context.current(), maxStreamInflight);
+        s.start();  // its own inbound flow control: at most max_stream_inflight requests unanswered
         streams.add(s);
         if (!ready.getAsBoolean()) {
             s.drain();  // opened while shutting down: answers each request UNAVAILABLE, then closes

@@ -22,9 +22,12 @@ public record WorkerConfig(
         Batching batching,
         ContextCache contextCache,
         int maxMessageBytes,
-        int drainSeconds) {
+        int drainSeconds,
+        int maxStreamInflight) {
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
+    /** Per ModelStreamInfer stream: requests taken and not yet answered (each answer may be MBs). */
+    public static final int DEFAULT_MAX_STREAM_INFLIGHT = 64;
 
     public WorkerConfig {
         Objects.requireNonNull(name, "worker name");
@@ -51,31 +54,35 @@ public record WorkerConfig(
         if (drainSeconds < 0 || drainSeconds > 3600) {
             throw new IllegalArgumentException("drain_seconds is " + drainSeconds + "; must be 1 to 3600");
         }
+        maxStreamInflight = maxStreamInflight == 0 ? DEFAULT_MAX_STREAM_INFLIGHT : maxStreamInflight;
+        if (maxStreamInflight < 1 || maxStreamInflight > 65536) {
+            throw new IllegalArgumentException("max_stream_inflight is " + maxStreamInflight + "; must be 1 to 65536");
+        }
     }
 
     public WorkerConfig withPort(int newPort) {
         return new WorkerConfig(name, role, host, newPort, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds);
+                maxMessageBytes, drainSeconds, maxStreamInflight);
     }
 
     public WorkerConfig withName(String newName) {
         return new WorkerConfig(newName, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds);
+                maxMessageBytes, drainSeconds, maxStreamInflight);
     }
 
     public WorkerConfig withModelsDir(String dir) {
         return new WorkerConfig(name, role, host, port, dir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds);
+                maxMessageBytes, drainSeconds, maxStreamInflight);
     }
 
     public WorkerConfig withRuntime(RuntimeOptions options) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, options, batching, contextCache,
-                maxMessageBytes, drainSeconds);
+                maxMessageBytes, drainSeconds, maxStreamInflight);
     }
 
     public WorkerConfig withBatching(Batching b) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, b, contextCache,
-                maxMessageBytes, drainSeconds);
+                maxMessageBytes, drainSeconds, maxStreamInflight);
     }
 
     /**

@@ -68,7 +68,8 @@ public final class WorkerServer implements AutoCloseable {
             }
             ConditioningCache cache = new ConditioningCache(config.contextCache(), Ticker.systemTicker());
             InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize());
-            inference = new InferenceService(config.name(), hosted, requests, () -> ready);
+            inference = new InferenceService(config.name(), hosted, requests, () -> ready,
+                    config.maxStreamInflight());
             server = builder
                     .directExecutor()
                     .maxInboundMessageSize(config.maxMessageBytes())

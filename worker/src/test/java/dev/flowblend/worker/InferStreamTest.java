@@ -2,6 +2,7 @@ package dev.flowblend.worker;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
@@ -10,36 +11,73 @@ import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.proto.inference.ModelStreamInferResponse;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.Tensors;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteOrder;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** ModelStreamInfer: many requests on one stream, each answered by id, errors in-band. */
 class InferStreamTest {
+    private static final int INFLIGHT = 4;
     private static Golden golden;
     private WorkerServer server;
     private ManagedChannel channel;
     private final BlockingQueue<ModelStreamInferResponse> answers = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final AtomicInteger taken = new AtomicInteger();  // stream requests the worker has read
+    private final CountDownLatch inflightTaken = new CountDownLatch(INFLIGHT);
+
+    /** Counts the ModelStreamInfer messages the worker has taken (and queued, once onMessage returns). */
+    private final ServerInterceptor countTaken = new ServerInterceptor() {
+        @Override
+        public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+                                                           ServerCallHandler<Q, A> next) {
+            boolean stream = call.getMethodDescriptor().getFullMethodName()
+                    .equals(GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName());
+            return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+                @Override
+                public void onMessage(Q message) {
+                    super.onMessage(message);
+                    if (stream) {
+                        taken.incrementAndGet();
+                        inflightTaken.countDown();
+                    }
+                }
+            };
+        }
+    };
 
     @BeforeEach
     void start() throws Exception {
         golden = Golden.load("velocity-small");
         String name = InProcessServerBuilder.generateName();
-        WorkerConfig config = WorkerRoles.load("test").withBatching(new WorkerConfig.Batching(4, 0, 16));
+        WorkerConfig config = WorkerRoles.load("test").withBatching(new WorkerConfig.Batching(4, 0, 16))
+                .withMaxStreamInflight(INFLIGHT);
         server = new WorkerServer(config, ModelFamily.load(ModelFamily.defaultDirectory()),
-                InProcessServerBuilder.forName(name)).start();
+                InProcessServerBuilder.forName(name).intercept(countTaken)).start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     }
 
@@ -130,5 +168,56 @@ class InferStreamTest {
         server.close();  // drain_seconds is 30: an open stream must not hold shutdown that long
         ended.get(10, TimeUnit.SECONDS);
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10), "close waited for the drain timeout");
+    }
+
+    @Test
+    void modelStreamInfer_clientSendsMoreThanInflightWithoutReading_workerTakesInflightThenAnswersEachIdOnce()
+            throws Exception {
+        AtomicReference<ClientCallStreamObserver<ModelInferRequest>> call = new AtomicReference<>();
+        StreamObserver<ModelInferRequest> requests = GRPCInferenceServiceGrpc.newStub(channel).modelStreamInfer(
+                new ClientResponseObserver<ModelInferRequest, ModelStreamInferResponse>() {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<ModelInferRequest> c) {
+                        c.disableAutoRequestWithInitial(0);  // reads no answer until asked to
+                        call.set(c);
+                    }
+
+                    @Override
+                    public void onNext(ModelStreamInferResponse r) {
+                        answers.add(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        ended.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        ended.complete(null);
+                    }
+                });
+        ModelInferRequest good = InferenceServiceTest.velocityRequestFrom(golden).build();
+        int sent = INFLIGHT + 6;
+        for (int i = 0; i < sent; i++) {
+            requests.onNext(good.toBuilder().setId("r" + i).build());
+        }
+        assertTrue(inflightTaken.await(30, TimeUnit.SECONDS), "the worker took its first requests");
+        // Queued behind the taken requests on the model's one batcher thread, this call returns only
+        // after their answers are done: a worker that read on as answers finish would have by now.
+        GRPCInferenceServiceGrpc.newBlockingStub(channel).modelInfer(good);
+        assertEquals(INFLIGHT, taken.get());
+        assertFalse(call.get().isReady(), "the worker asks the client for no more requests");
+        assertTrue(answers.isEmpty(), "the client has read nothing yet");
+
+        call.get().request(sent);
+        Map<String, ModelStreamInferResponse> got = take(sent);
+        assertEquals(IntStream.range(0, sent).mapToObj(i -> "r" + i).collect(Collectors.toSet()), got.keySet());
+        assertEquals(Set.of(""), got.values().stream().map(ModelStreamInferResponse::getErrorMessage)
+                .collect(Collectors.toSet()));
+        assertEquals(sent, taken.get());
+        requests.onCompleted();
+        ended.get(10, TimeUnit.SECONDS);
+        assertTrue(answers.isEmpty(), "each request is answered once");
     }
 }
