@@ -17,7 +17,7 @@ class ClusterConfigTest {
     void load_demoConfig_hasThreeProcessesAndTheirJvmOptions() {
         ClusterConfig c = ClusterConfig.load(DEMO);
         assertEquals(List.of("large-0", "small-0"), c.workers().stream().map(w -> w.name()).toList());
-        assertEquals(List.of("-XX:+UseSerialGC"), c.jvmOptions());
+        assertEquals(List.of("-XX:+UseSerialGC", "-XX:+AlwaysPreTouch"), c.jvmOptions());
     }
 
     @Test

@@ -71,7 +71,7 @@ public final class OrchestratorServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        // every streamed step arms a deadline timer and cancels it when answered: drop those at once
+        // a worker stream's deadline timer is cancelled when an earlier deadline replaces it: drop it at once
         timers.setRemoveOnCancelPolicy(true);
         scheduler = timers;
         backend = new RemoteBackend(family, config, channels, scheduler);

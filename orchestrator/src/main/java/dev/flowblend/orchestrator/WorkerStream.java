@@ -98,24 +98,31 @@ final class WorkerStream {
         }
     }
 
-    private record Pending(ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> observer,
-                           ScheduledFuture<?> timer) {
+    private record Pending(ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> observer) {
+    }
+
+    private static Deadlines.Scheduler scheduler(ScheduledExecutorService timers) {
+        return (task, delayNanos) -> {
+            ScheduledFuture<?> f = timers.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+            return () -> f.cancel(false);
+        };
     }
 
     /** One opened stream and the requests waiting for an answer on it. */
     private final class Session implements StreamObserver<ModelStreamInferResponse> {
         final Map<String, Pending> pending = new ConcurrentHashMap<>();
+        final Deadlines<String> deadlines = new Deadlines<>(scheduler(timers), System::nanoTime, id -> {
+            Pending p = pending.get(id);
+            if (p != null) {
+                fail(id, Status.DEADLINE_EXCEEDED.withDescription("no answer within " + p.deadlineMillis() + " ms"));
+            }
+        });
         StreamObserver<ModelInferRequest> requests;  // written under the WorkerStream's lock
         volatile boolean ended;
 
         void send(String id, ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> obs) {
-            ScheduledFuture<?> timer = timers.schedule(() -> fail(id, Status.DEADLINE_EXCEEDED.withDescription(
-                    "no answer within " + deadlineMillis + " ms")), deadlineMillis, TimeUnit.MILLISECONDS);
-            pending.put(id, new Pending(request, deadlineMillis, obs, timer));
-            if (timer.isDone()) {  // a deadline so short that the timer ran before the entry existed
-                fail(id, Status.DEADLINE_EXCEEDED.withDescription("no answer within " + deadlineMillis + " ms"));
-                return;
-            }
+            pending.put(id, new Pending(request, deadlineMillis, obs));
+            deadlines.watch(id, TimeUnit.MILLISECONDS.toNanos(deadlineMillis));
             synchronized (WorkerStream.this) {
                 if (!ended) {
                     requests.onNext(request);
@@ -127,7 +134,7 @@ final class WorkerStream {
             if (p == null) {
                 return;  // whatever ended the stream has already answered it
             }
-            p.timer().cancel(false);
+            deadlines.forget(id);
             if (unsupported) {
                 unary.send(request.toBuilder().clearId().build(), deadlineMillis, obs);
             } else {
@@ -139,18 +146,19 @@ final class WorkerStream {
         private void fail(String id, Status status) {
             Pending p = pending.remove(id);
             if (p != null) {
-                p.timer().cancel(false);
+                deadlines.forget(id);
                 p.observer().onError(status.asRuntimeException());
             }
         }
 
         @Override
         public void onNext(ModelStreamInferResponse r) {
-            Pending p = pending.remove(r.getInferResponse().getId());
+            String id = r.getInferResponse().getId();
+            Pending p = pending.remove(id);
             if (p == null) {
                 return;  // timed out meanwhile
             }
-            p.timer().cancel(false);
+            deadlines.forget(id);
             if (r.getErrorMessage().isEmpty()) {
                 p.observer().onNext(r.getInferResponse());
                 p.observer().onCompleted();
@@ -183,7 +191,7 @@ final class WorkerStream {
                 for (String id : pending.keySet()) {
                     Pending p = pending.remove(id);
                     if (p != null) {
-                        p.timer().cancel(false);
+                        deadlines.forget(id);
                         unary.send(p.request().toBuilder().clearId().build(), p.deadlineMillis(), p.observer());
                     }
                 }
