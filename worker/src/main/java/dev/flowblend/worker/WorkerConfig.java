@@ -85,6 +85,11 @@ public record WorkerConfig(
                 maxMessageBytes, drainSeconds, maxStreamInflight);
     }
 
+    public WorkerConfig withMaxStreamInflight(int n) {
+        return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
+                maxMessageBytes, drainSeconds, n);
+    }
+
     /**
      * Dynamic batching (Triton semantics): requests queue per model; whenever the model is free the
      * batcher takes everything queued up to max_batch_size samples, waiting at most
