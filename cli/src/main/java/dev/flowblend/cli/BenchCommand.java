@@ -187,10 +187,11 @@ final class BenchCommand implements Callable<Integer> {
                             seed, family.conventions().defaultSteps(), guidance, p);
                     long t0 = System.nanoTime();
                     boolean record = i >= 0;
+                    String[] previous = {null};
                     GenerationResult res = g.generate(spec, s -> {
                         if (record) {
                             steps.computeIfAbsent("in-process", m -> new LinkedHashMap<>())
-                                    .computeIfAbsent(s.pool(), q -> new Steps())
+                                    .computeIfAbsent(bucket(s.pool(), previous), q -> new Steps())
                                     .add(s.millis(), s.queueMillis(), s.computeMillis());
                         }
                     }, () -> false);
@@ -206,10 +207,11 @@ final class BenchCommand implements Callable<Integer> {
                             .setPlan(p == large ? Plan.newBuilder().setPreset("large-only").build() : Plans.toProto(p))
                             .build();
                     boolean record = i >= 0;
+                    String[] previous = {null};
                     GenerationClient.Outcome o = client.generate(req, 600, x -> {
                         if (record) {
                             steps.computeIfAbsent("grpc", m -> new LinkedHashMap<>())
-                                    .computeIfAbsent(x.getPool(), q -> new Steps())
+                                    .computeIfAbsent(bucket(x.getPool(), previous), q -> new Steps())
                                     .add(x.getMillis(), x.getWorkerQueueMillis(), x.getWorkerComputeMillis());
                         }
                     });
@@ -223,6 +225,17 @@ final class BenchCommand implements Callable<Integer> {
             }
             System.err.println();
         }
+    }
+
+    /**
+     * Which breakdown a step belongs to: its pool, or "pool after switch" for the first step of a
+     * pool after another pool's steps (that worker sat idle meanwhile, and its caches went cold).
+     * {@code previous} holds the generation's previous step's pool; steps arrive in order.
+     */
+    static String bucket(String pool, String[] previous) {
+        boolean switched = previous[0] != null && !previous[0].equals(pool);
+        previous[0] = pool;
+        return switched ? pool + " after switch" : pool;
     }
 
     private static Map<String, Times> times(StagePlan large, StagePlan candidate) {
