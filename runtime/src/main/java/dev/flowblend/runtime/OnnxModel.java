@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -42,13 +43,20 @@ public final class OnnxModel implements AutoCloseable {
             so.setIntraOpNumThreads(options.intraOpThreads());
             so.setInterOpNumThreads(options.interOpThreads());
             if (options.executionProvider().startsWith("cuda")) {
+                if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+                    throw new IllegalStateException("cannot load model '" + spec.name() + "' with execution provider '"
+                            + options.executionProvider() + "': this build's ONNX Runtime has no CUDA provider (has "
+                            + OrtEnvironment.getAvailableProviders() + "); build with 'mvn -Pgpu' (onnxruntime_gpu)");
+                }
                 so.addCUDA(options.cudaDevice());
             }
             OrtSession session = env.createSession(family.path(spec).toString(), so);
             return new OnnxModel(spec, session);
         } catch (OrtException e) {
+            String hint = options.executionProvider().startsWith("cuda")
+                    ? " (the CUDA provider of onnxruntime_gpu needs CUDA 12 and cuDNN 9 libraries on the library path)" : "";
             throw new IllegalStateException("cannot load model '" + spec.name() + "' with execution provider '"
-                    + options.executionProvider() + "': " + e.getMessage(), e);
+                    + options.executionProvider() + "': " + e.getMessage() + hint, e);
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -59,5 +60,21 @@ class OnnxModelTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> large.runFloats(List.of(new float[1]), 1));
         assertEquals("model 'velocity-large' takes 3 inputs, got 1", e.getMessage());
+    }
+
+    @Test
+    void load_cudaOnAHostWithoutIt_errorNamesModelProviderAndRemedy() {
+        ModelEntry small = family.byRole(ModelFamily.ROLE_VELOCITY_SMALL);
+        IllegalStateException e;
+        try (OnnxModel m = OnnxModel.load(family, small, new RuntimeOptions(1, 1, "cuda"))) {
+            Assumptions.abort("this host runs the CUDA provider: nothing to refuse");
+            return;
+        } catch (IllegalStateException x) {
+            e = x;
+        }
+        String m = e.getMessage();
+        assertTrue(m.contains("'" + small.name() + "'") && m.contains("'cuda'"), m);
+        // a CPU build names the profile to build with; a -Pgpu build on a host without CUDA, the libraries
+        assertTrue(m.contains("mvn -Pgpu") || m.contains("CUDA 12 and cuDNN 9"), m);
     }
 }
