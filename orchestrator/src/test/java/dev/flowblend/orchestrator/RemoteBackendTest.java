@@ -60,6 +60,14 @@ class RemoteBackendTest {
         return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s);
     }
 
+    /** An in-process server that answers health SERVING and serves {@code inference} as given. */
+    private static Server rawWorker(String name, ServerServiceDefinition inference) throws Exception {
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus(Endpoint.HEALTH_SERVICE, HealthCheckResponse.ServingStatus.SERVING);
+        return InProcessServerBuilder.forName(name).directExecutor().addService(inference)
+                .addService(health.getHealthService()).build().start();
+    }
+
     private static final int LATENT = TestCluster.FAMILY.conventions().latentElements();
     private static final int CONTEXT = TestCluster.FAMILY.manifest().text().maxTokens()
             * TestCluster.FAMILY.manifest().text().contextDim();
@@ -142,8 +150,6 @@ class RemoteBackendTest {
 
     @Test
     void velocity_serverClosesWithoutResponse_internalNamingTheWorker() throws Exception {
-        HealthStatusManager health = new HealthStatusManager();
-        health.setStatus(Endpoint.HEALTH_SERVICE, HealthCheckResponse.ServingStatus.SERVING);
         // A raw handler: grpc-java's own stubs refuse to close a unary call OK without a message,
         // but another OIP server (or a proxy) may. It has no ModelStreamInfer either, so this also
         // checks that the backend falls back from the stream (UNIMPLEMENTED) to unary calls.
@@ -160,8 +166,7 @@ class RemoteBackendTest {
         ServerServiceDefinition silent = ServerServiceDefinition.builder(GRPCInferenceServiceGrpc.SERVICE_NAME)
                 .addMethod(GRPCInferenceServiceGrpc.getModelInferMethod().toBuilder()
                         .setType(MethodDescriptor.MethodType.UNKNOWN).build(), closeOk).build();
-        Server server = InProcessServerBuilder.forName("silent:1").directExecutor().addService(silent)
-                .addService(health.getHealthService()).build().start();
+        Server server = rawWorker("silent:1", silent);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         try (RemoteBackend r = backend(List.of("silent:1"), s)) {
             BackendException e = assertThrows(BackendException.class, () -> r.velocity("small", ones(LATENT),
@@ -177,8 +182,6 @@ class RemoteBackendTest {
     @Test
     @Timeout(30)  // without a working deadline the step would wait forever
     void velocity_streamedRequestNeverAnswered_deadlineExceededNamingTheWorker() throws Exception {
-        HealthStatusManager health = new HealthStatusManager();
-        health.setStatus(Endpoint.HEALTH_SERVICE, HealthCheckResponse.ServingStatus.SERVING);
         // Takes every streamed request and answers none: only the orchestrator's deadline ends the step.
         ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> mute = (call, headers) -> {
             call.request(1);
@@ -196,8 +199,7 @@ class RemoteBackendTest {
         };
         ServerServiceDefinition silent = ServerServiceDefinition.builder(GRPCInferenceServiceGrpc.SERVICE_NAME)
                 .addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), mute).build();
-        Server server = InProcessServerBuilder.forName("mute:1").directExecutor().addService(silent)
-                .addService(health.getHealthService()).build().start();
+        Server server = rawWorker("mute:1", silent);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         try (RemoteBackend r = backend(List.of("mute:1"), s, true, 200)) {
             long start = System.nanoTime();

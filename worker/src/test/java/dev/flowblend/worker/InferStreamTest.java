@@ -88,7 +88,20 @@ class InferStreamTest {
     }
 
     private StreamObserver<ModelInferRequest> open() {
-        return GRPCInferenceServiceGrpc.newStub(channel).modelStreamInfer(new StreamObserver<>() {
+        return open(null);
+    }
+
+    /** {@code manual} not null: the client reads no answer until the test asks through what it holds. */
+    private StreamObserver<ModelInferRequest> open(AtomicReference<ClientCallStreamObserver<ModelInferRequest>> manual) {
+        var observer = new ClientResponseObserver<ModelInferRequest, ModelStreamInferResponse>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<ModelInferRequest> c) {
+                if (manual != null) {
+                    c.disableAutoRequestWithInitial(0);
+                    manual.set(c);
+                }
+            }
+
             @Override
             public void onNext(ModelStreamInferResponse r) {
                 answers.add(r);
@@ -103,7 +116,8 @@ class InferStreamTest {
             public void onCompleted() {
                 ended.complete(null);
             }
-        });
+        };
+        return GRPCInferenceServiceGrpc.newStub(channel).modelStreamInfer(observer);
     }
 
     private Map<String, ModelStreamInferResponse> take(int n) throws InterruptedException {
@@ -174,29 +188,7 @@ class InferStreamTest {
     void modelStreamInfer_clientSendsMoreThanInflightWithoutReading_workerTakesInflightThenAnswersEachIdOnce()
             throws Exception {
         AtomicReference<ClientCallStreamObserver<ModelInferRequest>> call = new AtomicReference<>();
-        StreamObserver<ModelInferRequest> requests = GRPCInferenceServiceGrpc.newStub(channel).modelStreamInfer(
-                new ClientResponseObserver<ModelInferRequest, ModelStreamInferResponse>() {
-                    @Override
-                    public void beforeStart(ClientCallStreamObserver<ModelInferRequest> c) {
-                        c.disableAutoRequestWithInitial(0);  // reads no answer until asked to
-                        call.set(c);
-                    }
-
-                    @Override
-                    public void onNext(ModelStreamInferResponse r) {
-                        answers.add(r);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        ended.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        ended.complete(null);
-                    }
-                });
+        StreamObserver<ModelInferRequest> requests = open(call);  // reads no answer until asked to
         ModelInferRequest good = InferenceServiceTest.velocityRequestFrom(golden).build();
         int sent = INFLIGHT + 6;
         for (int i = 0; i < sent; i++) {
