@@ -7,7 +7,9 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -24,10 +26,12 @@ public final class ModelFamily {
 
     private final Path dir;
     private final Manifest manifest;
+    private final Map<String, ModelEntry> byName = new HashMap<>();  // looked up on every step
 
     private ModelFamily(Path dir, Manifest manifest) {
         this.dir = dir;
         this.manifest = manifest;
+        manifest.models().forEach(m -> byName.putIfAbsent(m.name(), m));
     }
 
     /** Loads {@code dir/manifest.json} and checks every model file's checksum. */
@@ -73,7 +77,7 @@ public final class ModelFamily {
     }
 
     public Optional<ModelEntry> byName(String name) {
-        return manifest.models().stream().filter(m -> m.name().equals(name)).findFirst();
+        return Optional.ofNullable(byName.get(name));
     }
 
     /** The model with this role; the exception names the role and the family. */
