@@ -141,6 +141,10 @@ final class BenchCommand implements Callable<Integer> {
         r.put("grpc_e2e_speedup", round(ratio(grpc, Times::medianTotal)));
         r.put("grpc_over_inprocess", round((double) r.get("grpc_speedup") / (double) r.get("inprocess_speedup")));
         r.put("inprocess_over_flops", round((double) r.get("inprocess_speedup") / (double) r.get("flops_speedup")));
+        // How much a repeat of this run could move them: resampling iterations, each keeping its four timings.
+        double flops = flopsLarge / flopsPlan;
+        r.put("grpc_over_inprocess_ci95", interval(idx -> speedup(grpc, idx) / speedup(inproc, idx)));
+        r.put("inprocess_over_flops_ci95", interval(idx -> speedup(inproc, idx) / flops));
         // What a step costs over gRPC beyond the model itself: the transport's fixed per-step price.
         Map<String, Double> perStep = new LinkedHashMap<>();
         grpc.forEach((name, t) -> perStep.put(name,
@@ -245,6 +249,25 @@ final class BenchCommand implements Callable<Integer> {
         return t;
     }
 
+    /** Large-only over the candidate, sampling medians over the iterations {@code idx}. */
+    static double speedup(Map<String, Times> t, int[] idx) {
+        List<Times> v = new ArrayList<>(t.values());
+        return median(pick(v.get(0).sampling(), idx)) / median(pick(v.get(1).sampling(), idx));
+    }
+
+    private static List<Double> pick(List<Double> v, int[] idx) {
+        List<Double> out = new ArrayList<>(idx.length);
+        for (int i : idx) {
+            out.add(v.get(i));
+        }
+        return out;
+    }
+
+    private List<Double> interval(java.util.function.ToDoubleFunction<int[]> statistic) {
+        double[] ci = Bootstrap.interval95(runs, statistic, 2000, 1);
+        return List.of(round(ci[0]), round(ci[1]));
+    }
+
     private static double ratio(Map<String, Times> t, java.util.function.ToDoubleFunction<Times> f) {
         List<Times> v = new ArrayList<>(t.values());
         return f.applyAsDouble(v.get(0)) / f.applyAsDouble(v.get(1));
@@ -260,8 +283,9 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%nspeedup (large-only / %s): FLOPs %.3fx; in-process %.3fx sampling, %.3fx "
                         + "end-to-end; gRPC %.3fx sampling, %.3fx end-to-end%n", r.get("plan"), r.get("flops_speedup"),
                 r.get("inprocess_speedup"), r.get("inprocess_e2e_speedup"), r.get("grpc_speedup"), r.get("grpc_e2e_speedup"));
-        System.out.printf(Locale.ROOT, "gRPC/in-process %.3f (target >= 0.97); in-process/FLOPs %.3f (target >= 0.90)%n",
-                r.get("grpc_over_inprocess"), r.get("inprocess_over_flops"));
+        System.out.printf(Locale.ROOT, "gRPC/in-process %.3f, 95%% interval %s (target >= 0.97); in-process/FLOPs %.3f, "
+                        + "95%% interval %s (target >= 0.90)%n", r.get("grpc_over_inprocess"), r.get("grpc_over_inprocess_ci95"),
+                r.get("inprocess_over_flops"), r.get("inprocess_over_flops_ci95"));
         System.out.printf(Locale.ROOT, "gRPC cost per step beyond the model (ms): %s%n", r.get("grpc_step_overhead_ms"));
         System.out.printf(Locale.ROOT, "per step, medians (ms): %s%n", r.get("step_breakdown"));
     }
