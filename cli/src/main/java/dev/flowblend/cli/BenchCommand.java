@@ -39,7 +39,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--runs", description = "Recorded generations per plan and mode (default: ${DEFAULT-VALUE}; "
             + "with 10 the gRPC/in-process ratio's 95% interval was about +-0.1 on a shared 2-core VM, with 30 "
-            + "about +-0.04).")
+            + "+-0.04 to 0.08).")
     int runs = 30;
 
     @Option(names = "--warmup", description = "Unrecorded warm-up generations per plan and mode (over gRPC each pool "
