@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,15 +30,6 @@ class LargeTensorLoopbackTest {
     private static final int CONTEXT = TestCluster.FAMILY.manifest().text().maxTokens()
             * TestCluster.FAMILY.manifest().text().contextDim();
     private static final int SAMPLES = 1400;  // x 1536 latent floats = 8.6 MB each way
-
-    private static float[] random(int n, long seed) {
-        Random r = new Random(seed);
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) r.nextGaussian();
-        }
-        return a;
-    }
 
     private static OrchestratorConfig orchestrator(String smallWorker) {
         return new OrchestratorConfig(null, 0, null, List.of(
@@ -60,11 +50,11 @@ class LargeTensorLoopbackTest {
                      OrchestratorServer.nettyChannels(64 << 20), timers)) {
             float[] timesteps = new float[SAMPLES];
             Arrays.fill(timesteps, 500f);
-            Conditioning cond = Conditioning.of(random(SAMPLES * CONTEXT, 2), SAMPLES);
+            Conditioning cond = Conditioning.of(Noise.gaussian(2, SAMPLES * CONTEXT), SAMPLES);
             List<float[]> latents = new ArrayList<>();
             List<CompletableFuture<Backend.Velocity>> calls = new ArrayList<>();
             for (int k = 0; k < 3; k++) {  // 26 MB of answers in flight against 1 MB HTTP/2 windows
-                latents.add(random(SAMPLES * LATENT, 10 + k));
+                latents.add(Noise.gaussian(10 + k, SAMPLES * LATENT));
                 calls.add(r.velocityAsync("small", latents.get(k), timesteps, cond, SAMPLES));
             }
             for (int k = 0; k < 3; k++) {
