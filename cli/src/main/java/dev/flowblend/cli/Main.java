@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "flowblend", mixinStandardHelpOptions = true, version = "flowblend 0.1.0",
         description = "Stage-aware multi-model serving for flow-matching video diffusion (FlowBlending).",
         subcommands = {DemoCommand.class, OrchestratorCommand.class, WorkerCommand.class, GenerateCommand.class,
-                BenchCommand.class, CalibrateCommand.class, EvaluateCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, CalibrateCommand.class, EvaluateCommand.class, LoadCommand.class, ProbeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

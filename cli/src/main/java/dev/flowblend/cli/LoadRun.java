@@ -1,0 +1,175 @@
+package dev.flowblend.cli;
+
+import dev.flowblend.proto.generation.GenerateEvent;
+import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.GenerationServiceGrpc;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/**
+ * A bounded load: {@code count} generations, at most {@code concurrency} at once, each under its
+ * own deadline, so a run always ends by itself (at most about count / concurrency deadlines).
+ * Records for every generation what came back: status, wall time, the SHA-256 of the decoded
+ * frames (to compare runs bitwise) and which worker served each step (from progress events).
+ */
+final class LoadRun {
+
+    /** What one generation did. {@code status} is "OK" or the gRPC code name of its failure. */
+    record Record(int index, String prompt, long seed, boolean accepted, String status, String description,
+                  long startEpochMs, long endEpochMs, double wallMs, String framesSha256,
+                  Map<String, Integer> stepsByWorker) {
+        boolean ok() {
+            return status.equals("OK");
+        }
+    }
+
+    private final GenerationServiceGrpc.GenerationServiceBlockingStub stub;
+    private final long deadlineMillis;
+
+    LoadRun(Channel channel, long deadlineMillis) {
+        if (deadlineMillis < 1) {
+            throw new IllegalArgumentException("deadline is " + deadlineMillis + " ms; must be at least 1");
+        }
+        this.stub = GenerationServiceGrpc.newBlockingStub(channel);
+        this.deadlineMillis = deadlineMillis;
+    }
+
+    /** Runs requests 0..count-1 (built by {@code request}) on {@code concurrency} threads; records in index order. */
+    List<Record> run(int count, int concurrency, IntFunction<GenerateRequest> request) throws InterruptedException {
+        if (count < 1 || concurrency < 1) {
+            throw new IllegalArgumentException("count (" + count + ") and concurrency (" + concurrency
+                    + ") must be at least 1");
+        }
+        Record[] out = new Record[count];
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(concurrency, count));
+        try {
+            for (int t = 0; t < Math.min(concurrency, count); t++) {
+                pool.execute(() -> {
+                    for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                        out[i] = one(i, request.apply(i));
+                    }
+                });
+            }
+            pool.shutdown();
+            // every call has a deadline, so the threads end; this bound only guards against a bug
+            long bound = deadlineMillis * ((count + concurrency - 1) / concurrency + 1) + 60_000;
+            if (!pool.awaitTermination(bound, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("load did not finish within " + bound + " ms");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return Arrays.asList(out);
+    }
+
+    private Record one(int index, GenerateRequest r) {
+        long start = System.currentTimeMillis();
+        long t0 = System.nanoTime();
+        Map<String, Integer> byWorker = new TreeMap<>();
+        boolean accepted = false;
+        String hash = null;
+        Status status = Status.OK;
+        try {
+            Iterator<GenerateEvent> events = stub.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS).generate(r);
+            while (events.hasNext()) {
+                GenerateEvent e = events.next();
+                switch (e.getEventCase()) {
+                    case ACCEPTED -> accepted = true;
+                    case PROGRESS -> byWorker.merge(e.getProgress().getWorker(), 1, Integer::sum);
+                    case RESULT -> hash = sha256(e.getResult().getFrames().toByteArray());
+                    default -> { }
+                }
+            }
+            if (hash == null) {
+                status = Status.INTERNAL.withDescription("the stream ended without a result");
+            }
+        } catch (StatusRuntimeException e) {
+            status = e.getStatus();
+        }
+        double wall = (System.nanoTime() - t0) / 1e6;
+        return new Record(index, r.getPrompt(), r.getSeed(), accepted, status.getCode().name(),
+                status.getDescription(), start, System.currentTimeMillis(), Math.round(wall * 10) / 10.0,
+                status.isOk() ? hash : null, byWorker);
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+
+    /** The run's figures: counts, wall-time percentiles of completed generations, steps per worker, every record. */
+    static Map<String, Object> summary(List<Record> records, double runSeconds) {
+        List<Double> walls = new ArrayList<>();
+        Map<String, Integer> byWorker = new TreeMap<>();
+        Map<String, Integer> byStatus = new TreeMap<>();
+        int accepted = 0;
+        for (Record r : records) {
+            byStatus.merge(r.status(), 1, Integer::sum);
+            accepted += r.accepted() ? 1 : 0;
+            if (r.ok()) {
+                walls.add(r.wallMs());
+            }
+            r.stepsByWorker().forEach((w, n) -> byWorker.merge(w, n, Integer::sum));
+        }
+        walls.sort(null);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("generations", records.size());
+        m.put("accepted", accepted);
+        m.put("completed", walls.size());
+        m.put("by_status", byStatus);
+        m.put("run_s", Math.round(runSeconds * 100) / 100.0);
+        m.put("p50_ms", percentile(walls, 50));
+        m.put("p95_ms", percentile(walls, 95));
+        m.put("max_ms", walls.isEmpty() ? null : walls.get(walls.size() - 1));
+        m.put("steps_by_worker", byWorker);
+        m.put("records", records.stream().map(LoadRun::recordMap).toList());
+        return m;
+    }
+
+    private static Map<String, Object> recordMap(Record r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("index", r.index());
+        m.put("prompt", r.prompt());
+        m.put("seed", r.seed());
+        m.put("accepted", r.accepted());
+        m.put("status", r.status());
+        if (r.description() != null) {
+            m.put("description", r.description());
+        }
+        m.put("start_epoch_ms", r.startEpochMs());
+        m.put("end_epoch_ms", r.endEpochMs());
+        m.put("wall_ms", r.wallMs());
+        m.put("frames_sha256", r.framesSha256());
+        m.put("steps_by_worker", r.stepsByWorker());
+        return m;
+    }
+
+    /** Nearest-rank percentile of a sorted list; null when empty. */
+    static Double percentile(List<Double> sorted, double p) {
+        if (sorted.isEmpty()) {
+            return null;
+        }
+        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+        return sorted.get(Math.max(0, Math.min(sorted.size(), rank) - 1));
+    }
+}
