@@ -1,5 +1,6 @@
 package dev.flowblend.cli;
 
+import dev.flowblend.telemetry.LogFormat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,6 +13,7 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
+        LogFormat.install();
         System.exit(run(args));
     }
 

@@ -37,7 +37,7 @@ class RemoteBackendTest {
 
     private static WorkerServer worker(String name, long cacheBytes) throws Exception {
         WorkerConfig c = new WorkerConfig(name, "small", null, 0, null, List.of("velocity-small"),
-                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1, 0);
+                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1, 0, null);
         return new WorkerServer(c, TestCluster.FAMILY, InProcessServerBuilder.forName(name)).start();
     }
 
@@ -56,7 +56,7 @@ class RemoteBackendTest {
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
                 null, null, null, Map.of(),
                 new OrchestratorConfig.Limits(4, 64, 1000, 1000, 30.0, stepTimeoutMillis, 3), 0, 0, 60_000, 0, 0, null,
-                streams);
+                streams, null);
         return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s);
     }
 
