@@ -1,0 +1,90 @@
+# The multi-host test's report, sourced by deploy/multihost/run at the end: compares the two
+# loads' frame hashes, asks Prometheus's HTTP API for the series of the run, checks the acceptance
+# conditions, and prints one JSON object.
+
+# promql QUERY: the instant query's series as [{label: value, ..., value: number}]
+promql() {
+  ip netns exec fb-client curl -sfG --max-time 5 --data-urlencode "query=$1" \
+    "http://${FB_ADDR[prom]}:9090/api/v1/query" \
+    | jq -c '[.data.result[] | (.metric | del(.__name__)) + {value: (.value[1] | tonumber)}]' \
+    || echo '"query failed"'
+}
+
+prometheus_series() {
+  # windows ending now: the whole run (counters of every process, departed ones included), and
+  # the run under faults (how the pools' sizes and health moved)
+  local all=$(( ($(now_ms) - T_START) / 1000 + 1 )) w=$(( ($(now_ms) - T_LOAD) / 1000 + 1 ))
+  local -a q=(
+    pending_by_pool_now "sum by (job) (flowblend_inference_pending_requests)"
+    pending_by_pool_peak "max_over_time((sum by (job) (flowblend_inference_pending_requests))[${w}s:1s])"
+    pending_by_host_peak "max by (job, host) (max_over_time(flowblend_inference_pending_requests[${w}s]))"
+    inference_requests "sum by (job, worker, outcome) (max_over_time(flowblend_inference_requests_total[${all}s]))"
+    mean_batch_samples "sum by (job) (flowblend_inference_batch_size_sum) / sum by (job) (flowblend_inference_batch_size_count)"
+    peak_batch_samples "max by (job) (max_over_time(flowblend_inference_batch_size_max[${w}s]))"
+    steps_by_pool "sum by (pool) (flowblend_step_duration_seconds_count)"
+    generations "sum by (outcome) (flowblend_generations_total)"
+    step_retries "sum by (pool, reason) (flowblend_step_retries_total)"
+    step_failovers "sum by (pool) (flowblend_step_failovers_total)"
+    pool_endpoints_now "sum by (pool) (flowblend_pool_endpoints)"
+    pool_endpoints_min "sum by (pool) (min_over_time(flowblend_pool_endpoints[${w}s]))"
+    pool_endpoints_max "sum by (pool) (max_over_time(flowblend_pool_endpoints[${w}s]))"
+    pool_healthy_endpoints_min "sum by (pool) (min_over_time(flowblend_pool_healthy_endpoints[${w}s]))"
+    up_now "sum by (job, host) (up)"
+    up_min "sum by (job, host) (min_over_time(up[${w}s]))"
+  )
+  local out="{}" i
+  for ((i = 0; i < ${#q[@]}; i += 2)); do
+    out="$(jq -c --arg k "${q[i]}" --arg query "${q[i+1]}" --argjson s "$(promql "${q[i+1]}")" \
+      '. + {($k): {query: $query, series: $s}}' <<<"$out")"
+  done
+  echo "$out"
+}
+
+report() {
+  local ghost_logged
+  ghost_logged=$(grep -c 'event=pool_dns_unresolved pool=ghost' "$RUN/logs/orch.log" || true)
+  jq -cn \
+    --argjson ref "$(tail -n 1 "$RUN/reference.out")" \
+    --argjson run "$(tail -n 1 "$RUN/faults.out")" \
+    --argjson faults "$FAULTS" \
+    --argjson prom "$(prometheus_series)" \
+    --argjson t0 "$T_START" --argjson tref "$T_REF" --argjson tload "$T_LOAD" --argjson tend "$T_END" \
+    --argjson ghost_logged "$ghost_logged" --arg run_dir "$RUN" \
+    --argjson warmup 4 --argjson count "$COUNT" '
+    def series($k): $prom[$k].series;
+    def pool_value($k; $key; $v): [series($k)[] | select(.[$key] == $v) | .value] | first;
+    ([range(0; $run.records | length) as $i | $run.records[$i] as $r | $ref.records[$i] as $f
+      | select($r.status == "OK" and $f.status == "OK" and $r.frames_sha256 == $f.frames_sha256)] | length) as $identical
+    | ($faults | map(.at_ms as $t | . + {t_s: (($t - $tload) / 1000),
+        generations_in_flight: ([$run.records[] | select(.start_epoch_ms <= $t and .end_epoch_ms >= $t)] | length)})) as $faults2
+    | {
+        generations: $run.generations, accepted: $run.accepted, completed: $run.completed,
+        identical: $identical, by_status: $run.by_status,
+        p50_ms: $run.p50_ms, p95_ms: $run.p95_ms, max_ms: $run.max_ms, concurrency: $run.concurrency,
+        reference: {concurrency: $ref.concurrency, completed: $ref.completed, p50_ms: $ref.p50_ms, p95_ms: $ref.p95_ms,
+                    run_s: $ref.run_s, steps_by_host: $ref.steps_by_worker},
+        faults: $faults2,
+        steps_by_host: $run.steps_by_worker,
+        unresolvable_pool: {pool: "ghost", dns: "ghost.flowblend.test:8301", warnings_logged: $ghost_logged,
+                            endpoints: pool_value("pool_endpoints_now"; "pool"; "ghost"),
+                            healthy_endpoints_min: pool_value("pool_healthy_endpoints_min"; "pool"; "ghost")},
+        prometheus: $prom,
+        seconds: {boot: (($tref - $t0) / 1000), reference: $ref.run_s, under_faults: $run.run_s,
+                  total_to_report: (($tend - $t0) / 1000)},
+        run_dir: $run_dir
+      }
+    | . as $r
+    | {
+        all_completed: ($r.completed == $r.generations and $r.accepted == $r.generations),
+        all_identical: ($r.identical == $r.completed),
+        reference_completed: ($ref.completed == $count),
+        at_least_3_faults_during_load: ([$r.faults[] | select(.during_load)] | length >= 3),
+        pending_series_both_pools: ([series("pending_by_pool_peak")[] | .job] | (index("large") != null and index("small") != null)),
+        prometheus_counted_every_generation: (pool_value("generations"; "outcome"; "success") == ($warmup + 2 * $count)),
+        added_hosts_served: (($r.steps_by_host["small-1"] // 0) > 0 and ($r.steps_by_host["small-0-r1"] // 0) > 0),
+        faults_hit_steps_in_flight: ([series("step_retries")[] | select(.value > 0) | .pool] | (index("large") != null and index("small") != null)),
+        unresolvable_pool_reported: ($ghost_logged > 0 and $r.unresolvable_pool.endpoints == 0)
+      } as $checks
+    | $r + {checks: $checks, failed_checks: ($checks | to_entries | map(select(.value != true) | .key)),
+            ok: ($checks | all(.[]; . == true))}'
+}
