@@ -40,22 +40,27 @@ prometheus_series() {
   echo "$out"
 }
 
+# retried HOST REASON: steps the orchestrator retried elsewhere after HOST failed them (its log)
+retried() { grep -c "event=step_retry .* worker=${FB_ADDR[$1]}:[0-9]* reason=$2 " "$RUN/logs/orch.log" || true; }
+
 report() {
-  local ghost_logged
+  local ghost_logged retries
   ghost_logged=$(grep -c 'event=pool_dns_unresolved pool=ghost' "$RUN/logs/orch.log" || true)
+  retries="$(jq -cn --argjson k "$(retried small-0 unavailable)" --argjson l "$(retried large-1 deadline_exceeded)" \
+    --argjson d "$(retried small-1 unavailable)" '{kill_9: $k, link_down: $l, scale_down: $d, scale_up: 0}')"
   jq -cn \
     --argjson ref "$(tail -n 1 "$RUN/reference.out")" \
     --argjson run "$(tail -n 1 "$RUN/faults.out")" \
     --argjson faults "$FAULTS" \
     --argjson prom "$(prometheus_series)" \
     --argjson t0 "$T_START" --argjson tref "$T_REF" --argjson tload "$T_LOAD" --argjson tend "$T_END" \
-    --argjson ghost_logged "$ghost_logged" --arg run_dir "$RUN" \
+    --argjson ghost_logged "$ghost_logged" --argjson retries "$retries" --arg run_dir "$RUN" \
     --argjson warmup 4 --argjson count "$COUNT" '
     def series($k): $prom[$k].series;
     def pool_value($k; $key; $v): [series($k)[] | select(.[$key] == $v) | .value] | first;
     ([range(0; $run.records | length) as $i | $run.records[$i] as $r | $ref.records[$i] as $f
       | select($r.status == "OK" and $f.status == "OK" and $r.frames_sha256 == $f.frames_sha256)] | length) as $identical
-    | ($faults | map(.at_ms as $t | . + {t_s: (($t - $tload) / 1000),
+    | ($faults | map(.at_ms as $t | . + {t_s: (($t - $tload) / 1000), steps_retried_elsewhere: $retries[.fault],
         generations_in_flight: ([$run.records[] | select(.start_epoch_ms <= $t and .end_epoch_ms >= $t)] | length)})) as $faults2
     | {
         generations: $run.generations, accepted: $run.accepted, completed: $run.completed,
@@ -78,11 +83,11 @@ report() {
         all_completed: ($r.completed == $r.generations and $r.accepted == $r.generations),
         all_identical: ($r.identical == $r.completed),
         reference_completed: ($ref.completed == $count),
-        at_least_3_faults_during_load: ([$r.faults[] | select(.during_load)] | length >= 3),
+        at_least_3_faults_during_load: ([$r.faults[] | select(.during_load and .generations_in_flight > 0)] | length >= 3),
         pending_series_both_pools: ([series("pending_by_pool_peak")[] | .job] | (index("large") != null and index("small") != null)),
         prometheus_counted_every_generation: (pool_value("generations"; "outcome"; "success") == ($warmup + 2 * $count)),
         added_hosts_served: (($r.steps_by_host["small-1"] // 0) > 0 and ($r.steps_by_host["small-0-r1"] // 0) > 0),
-        faults_hit_steps_in_flight: ([series("step_retries")[] | select(.value > 0) | .pool] | (index("large") != null and index("small") != null)),
+        link_down_steps_retried: ([$r.faults[] | select(.fault == "link_down") | .steps_retried_elsewhere] | first > 0),
         unresolvable_pool_reported: ($ghost_logged > 0 and $r.unresolvable_pool.endpoints == 0)
       } as $checks
     | $r + {checks: $checks, failed_checks: ($checks | to_entries | map(select(.value != true) | .key)),
