@@ -2,40 +2,44 @@
 # loads' frame hashes, asks Prometheus's HTTP API for the series of the run, checks the acceptance
 # conditions, and prints one JSON object.
 
-# promql QUERY: the instant query's series as [{label: value, ..., value: number}]
+# promql QUERY [TIME]: the instant query's series (at TIME, epoch seconds; default now) as
+# [{label: value, ..., value: number}]
 promql() {
-  ip netns exec fb-client curl -sfG --max-time 5 --data-urlencode "query=$1" \
+  ip netns exec fb-client curl -sfG --max-time 5 --data-urlencode "query=$1" --data-urlencode "time=${2:-$(date +%s.%N)}" \
     "http://${FB_ADDR[prom]}:9090/api/v1/query" \
     | jq -c '[.data.result[] | (.metric | del(.__name__)) + {value: (.value[1] | tonumber)}]' \
     || echo '"query failed"'
 }
 
 prometheus_series() {
-  # windows ending now: the whole run (counters of every process, departed ones included), and
-  # the run under faults (how the pools' sizes and health moved)
-  local all=$(( ($(now_ms) - T_START) / 1000 + 1 )) w=$(( ($(now_ms) - T_LOAD) / 1000 + 1 ))
+  # counters over the whole run, every process's (departed ones included), read now; the pools'
+  # gauges over the load under faults (T_LOAD..T_END), read at T_END
+  local all=$(( ($(now_ms) - T_START) / 1000 + 1 )) w=$(( (T_END - T_LOAD) / 1000 + 1 ))
+  local at
+  at="$(awk -v t="$T_END" 'BEGIN { printf "%.3f", t / 1000 }')"
   local -a q=(
-    pending_by_pool_now "sum by (job) (flowblend_inference_pending_requests)"
-    pending_by_pool_peak "max_over_time((sum by (job) (flowblend_inference_pending_requests))[${w}s:1s])"
-    pending_by_host_peak "max by (job, host) (max_over_time(flowblend_inference_pending_requests[${w}s]))"
-    inference_requests "sum by (job, worker, outcome) (max_over_time(flowblend_inference_requests_total[${all}s]))"
-    mean_batch_samples "sum by (job) (flowblend_inference_batch_size_sum) / sum by (job) (flowblend_inference_batch_size_count)"
-    peak_batch_samples "max by (job) (max_over_time(flowblend_inference_batch_size_max[${w}s]))"
-    steps_by_pool "sum by (pool) (flowblend_step_duration_seconds_count)"
-    generations "sum by (outcome) (flowblend_generations_total)"
-    step_retries "sum by (pool, reason) (flowblend_step_retries_total)"
-    step_failovers "sum by (pool) (flowblend_step_failovers_total)"
-    pool_endpoints_now "sum by (pool) (flowblend_pool_endpoints)"
-    pool_endpoints_min "sum by (pool) (min_over_time(flowblend_pool_endpoints[${w}s]))"
-    pool_endpoints_max "sum by (pool) (max_over_time(flowblend_pool_endpoints[${w}s]))"
-    pool_healthy_endpoints_min "sum by (pool) (min_over_time(flowblend_pool_healthy_endpoints[${w}s]))"
-    up_now "sum by (job, host) (up)"
-    up_min "sum by (job, host) (min_over_time(up[${w}s]))"
+    pending_by_pool_now "sum by (job) (flowblend_inference_pending_requests)" ""
+    pending_by_pool_peak "max_over_time((sum by (job) (flowblend_inference_pending_requests))[${w}s:1s])" "$at"
+    pending_by_host_peak "max by (job, host) (max_over_time(flowblend_inference_pending_requests[${w}s]))" "$at"
+    inference_requests "sum by (job, worker, outcome) (max_over_time(flowblend_inference_requests_total[${all}s]))" ""
+    mean_batch_samples "sum by (job) (flowblend_inference_batch_size_sum) / sum by (job) (flowblend_inference_batch_size_count)" ""
+    peak_batch_samples "max by (job) (max_over_time(flowblend_inference_batch_size_max[${w}s]))" "$at"
+    steps_by_pool "sum by (pool) (flowblend_step_duration_seconds_count)" ""
+    generations "sum by (outcome) (flowblend_generations_total)" ""
+    step_retries "sum by (pool, reason) (flowblend_step_retries_total)" ""
+    step_failovers "sum by (pool) (flowblend_step_failovers_total)" ""
+    pool_endpoints_now "sum by (pool) (flowblend_pool_endpoints)" ""
+    pool_endpoints_min "sum by (pool) (min_over_time(flowblend_pool_endpoints[${w}s]))" "$at"
+    pool_endpoints_max "sum by (pool) (max_over_time(flowblend_pool_endpoints[${w}s]))" "$at"
+    pool_healthy_endpoints_min "sum by (pool) (min_over_time(flowblend_pool_healthy_endpoints[${w}s]))" "$at"
+    up_now "sum by (job, host) (up)" ""
+    up_min "sum by (job, host) (min_over_time(up[${w}s]))" "$at"
   )
   local out="{}" i
-  for ((i = 0; i < ${#q[@]}; i += 2)); do
-    out="$(jq -c --arg k "${q[i]}" --arg query "${q[i+1]}" --argjson s "$(promql "${q[i+1]}")" \
-      '. + {($k): {query: $query, series: $s}}' <<<"$out")"
+  for ((i = 0; i < ${#q[@]}; i += 3)); do
+    out="$(jq -c --arg k "${q[i]}" --arg query "${q[i+1]}" --arg at "${q[i+2]}" \
+      --argjson s "$(promql "${q[i+1]}" "${q[i+2]}")" \
+      '. + {($k): ({query: $query, series: $s} + (if $at == "" then {} else {at: ($at | tonumber)} end))}' <<<"$out")"
   done
   echo "$out"
 }
@@ -53,9 +57,9 @@ report() {
     --argjson run "$(tail -n 1 "$RUN/faults.out")" \
     --argjson faults "$FAULTS" \
     --argjson prom "$(prometheus_series)" \
-    --argjson t0 "$T_START" --argjson tref "$T_REF" --argjson tload "$T_LOAD" --argjson tend "$T_END" \
+    --argjson t0 "$T_START" --argjson tload "$T_LOAD" --argjson tend "$T_END" --argjson tnow "$(now_ms)" \
     --argjson ghost_logged "$ghost_logged" --argjson retries "$retries" --arg run_dir "$RUN" \
-    --argjson warmup 4 --argjson count "$COUNT" '
+    --argjson warmup 8 --argjson count "$COUNT" '
     def series($k): $prom[$k].series;
     def pool_value($k; $key; $v): [series($k)[] | select(.[$key] == $v) | .value] | first;
     ([range(0; $run.records | length) as $i | $run.records[$i] as $r | $ref.records[$i] as $f
@@ -74,8 +78,8 @@ report() {
                             endpoints: pool_value("pool_endpoints_now"; "pool"; "ghost"),
                             healthy_endpoints_min: pool_value("pool_healthy_endpoints_min"; "pool"; "ghost")},
         prometheus: $prom,
-        seconds: {boot: (($tref - $t0) / 1000), reference: $ref.run_s, under_faults: $run.run_s,
-                  total_to_report: (($tend - $t0) / 1000)},
+        seconds: {boot_and_warmup: (($tload - $t0) / 1000), under_faults: $run.run_s, reference: $ref.run_s,
+                  network_up_to_report: (($tnow - $t0) / 1000)},
         run_dir: $run_dir
       }
     | . as $r

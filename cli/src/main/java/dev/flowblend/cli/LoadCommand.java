@@ -5,6 +5,8 @@ import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.runtime.Json;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,6 +53,10 @@ final class LoadCommand implements Callable<Integer> {
             + "readiness (health service flowblend.v1.GenerationService) (default: ${DEFAULT-VALUE}: no wait).")
     double awaitReadySeconds = 0;
 
+    @Option(names = "--stop-file", description = "Start no more generations once this file exists (those running "
+            + "finish); --count still bounds the run. A script ends a load this way when its scenario is over.")
+    Path stopFile;
+
     @Option(names = "--json", description = "Print the whole report, every generation's record included, as one JSON "
             + "line (the last stdout line).")
     boolean json;
@@ -82,10 +88,11 @@ final class LoadCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             List<LoadRun.Record> records = new LoadRun(ch, TimeUnit.SECONDS.toMillis(timeoutSeconds)).run(count,
                     concurrency, i -> base.clone().setPrompt(prompts.get(i % prompts.size())).setSeed(seedBase + i)
-                            .build());
+                            .build(), () -> stopFile != null && Files.exists(stopFile));
             Map<String, Object> summary = LoadRun.summary(records, (System.nanoTime() - t0) / 1e9);
             summary.put("target", target);
             summary.put("concurrency", concurrency);
+            summary.put("stopped_by_file", records.size() < count);
             printHuman(summary, records);
             if (json) {
                 System.out.println(Json.writeCompact(summary));

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 
 /**
@@ -52,6 +53,15 @@ final class LoadRun {
 
     /** Runs requests 0..count-1 (built by {@code request}) on {@code concurrency} threads; records in index order. */
     List<Record> run(int count, int concurrency, IntFunction<GenerateRequest> request) throws InterruptedException {
+        return run(count, concurrency, request, () -> false);
+    }
+
+    /**
+     * As {@link #run(int, int, IntFunction)}, but no generation starts once {@code stop} says true
+     * (those running finish): the records are then those of requests 0..n-1, n &lt;= count.
+     */
+    List<Record> run(int count, int concurrency, IntFunction<GenerateRequest> request, BooleanSupplier stop)
+            throws InterruptedException {
         if (count < 1 || concurrency < 1) {
             throw new IllegalArgumentException("count (" + count + ") and concurrency (" + concurrency
                     + ") must be at least 1");
@@ -62,7 +72,12 @@ final class LoadRun {
         try {
             for (int t = 0; t < Math.min(concurrency, count); t++) {
                 pool.execute(() -> {
-                    for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                    // stop is asked before an index is taken, so the indices run are 0..n-1 with no gap
+                    while (!stop.getAsBoolean()) {
+                        int i = next.getAndIncrement();
+                        if (i >= count) {
+                            break;
+                        }
                         out[i] = one(i, request.apply(i));
                     }
                 });
@@ -76,7 +91,8 @@ final class LoadRun {
         } finally {
             pool.shutdownNow();
         }
-        return Arrays.asList(out);
+        int n = Math.min(next.get(), count);
+        return Arrays.asList(Arrays.copyOf(out, n));
     }
 
     private Record one(int index, GenerateRequest r) {

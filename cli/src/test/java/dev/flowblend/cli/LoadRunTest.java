@@ -103,6 +103,32 @@ class LoadRunTest {
     }
 
     @Test
+    void run_stopSaysTrueAfterFiveStarted_runsRequestsZeroToNMinusOneOnly() throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        Server server = InProcessServerBuilder.forName(name).addService(new FakeService()).executor(
+                java.util.concurrent.Executors.newCachedThreadPool()).build().start();
+        ManagedChannel ch = InProcessChannelBuilder.forName(name).build();
+        AtomicInteger built = new AtomicInteger();
+        try {
+            List<LoadRun.Record> records = new LoadRun(ch, 2000).run(1000, 2,
+                    i -> {
+                        built.incrementAndGet();
+                        return GenerateRequest.newBuilder().setPrompt("p").setSeed(10 + i).build();
+                    }, () -> built.get() >= 5);
+
+            assertTrue(records.size() >= 5 && records.size() <= 6, "stopped after 5 or 6, ran " + records.size());
+            assertEquals(built.get(), records.size());
+            for (int i = 0; i < records.size(); i++) {
+                assertEquals(i, records.get(i).index());
+                assertEquals("OK", records.get(i).status());
+            }
+        } finally {
+            ch.shutdownNow();
+            server.shutdownNow();
+        }
+    }
+
+    @Test
     void percentile_nearestRank() {
         List<Double> v = List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0);
         assertEquals(5.0, LoadRun.percentile(v, 50));
