@@ -22,7 +22,7 @@ prometheus_series() {
     pending_by_pool_peak "max_over_time((sum by (job) (flowblend_inference_pending_requests))[${w}s:1s])" "$at"
     pending_by_host_peak "max by (job, host) (max_over_time(flowblend_inference_pending_requests[${w}s]))" "$at"
     inference_requests "sum by (job, worker, outcome) (max_over_time(flowblend_inference_requests_total[${all}s]))" ""
-    mean_batch_samples "sum by (job) (flowblend_inference_batch_size_sum) / sum by (job) (flowblend_inference_batch_size_count)" ""
+    mean_batch_samples "sum by (job) (increase(flowblend_inference_batch_size_sum[${w}s])) / sum by (job) (increase(flowblend_inference_batch_size_count[${w}s]))" "$at"
     peak_batch_samples "max by (job) (max_over_time(flowblend_inference_batch_size_max[${w}s]))" "$at"
     steps_by_pool "sum by (pool) (flowblend_step_duration_seconds_count)" ""
     generations "sum by (outcome) (flowblend_generations_total)" ""
