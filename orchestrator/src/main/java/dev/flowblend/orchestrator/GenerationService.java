@@ -61,6 +61,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         try {
             spec = requests.parse(request);
         } catch (GenerationRequests.Invalid e) {
+            metrics.rejected(OrchestratorMetrics.NO_PLAN, Status.Code.INVALID_ARGUMENT.name());
             LOG.info(Event.of("generation_rejected").with("code", Status.Code.INVALID_ARGUMENT)
                     .with("reason", e.getMessage()).toString());
             out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
@@ -82,7 +83,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         } catch (RejectedExecutionException e) {
             running.remove(id);
             ctx.cancel(null);
-            metrics.generation(spec.plan().name(), Status.Code.RESOURCE_EXHAUSTED.name(), 0);
+            metrics.rejected(spec.plan().name(), Status.Code.RESOURCE_EXHAUSTED.name());
             LOG.info(Event.of("generation_rejected").with("id", id).with("code", Status.Code.RESOURCE_EXHAUSTED)
                     .with("running", config.limits().maxConcurrentGenerations())
                     .with("queued", config.limits().maxQueuedGenerations()).toString());
