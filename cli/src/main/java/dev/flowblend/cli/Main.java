@@ -1,5 +1,6 @@
 package dev.flowblend.cli;
 
+import dev.flowblend.telemetry.LogFormat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,6 +12,8 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
+        LogFormat.useKeepOnShutdown();
+        LogFormat.install();
         System.exit(run(args));
     }
 

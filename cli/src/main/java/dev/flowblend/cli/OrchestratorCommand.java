@@ -19,8 +19,15 @@ final class OrchestratorCommand implements Callable<Integer> {
     @Option(names = "--config", description = "An orchestrator config file (the 'orchestrator' section alone).")
     Path config;
 
+    @Option(names = "--host", description = "Address to listen on (0.0.0.0 = every interface). Default: the config's host.")
+    String host;
+
     @Option(names = "--port", description = "Port to listen on (0 = any free port).")
     Integer port;
+
+    @Option(names = "--metrics-port", description = "Serve Prometheus metrics at http://HOST:PORT/metrics "
+            + "(0 = any free port). Default: the config's metrics_port; none when that is absent.")
+    Integer metricsPort;
 
     @Option(names = "--plan", description = "Default plan: a preset (flowblending, large-only, small-only) or a plan file.")
     String plan;
@@ -35,21 +42,33 @@ final class OrchestratorCommand implements Callable<Integer> {
         }
         OrchestratorConfig c = cluster != null ? ClusterConfig.load(cluster).orchestrator()
                 : Json.read(config, OrchestratorConfig.class);
+        if (host != null) {
+            c = c.withHost(host);
+        }
         if (port != null) {
             c = c.withPort(port);
+        }
+        if (metricsPort != null) {
+            c = c.withMetricsPort(metricsPort);
         }
         if (plan != null) {
             c = c.withDefaultPlan(plan);
         }
         ModelFamily family = Launcher.family(models, c.modelsDir());
-        OrchestratorServer server = new OrchestratorServer(c, family,
-                Launcher.netty(c.host(), c.port()),
-                OrchestratorServer.nettyChannels(c.maxMessageBytes()));
-        server.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "orchestrator-shutdown"));
-        System.out.println("orchestrator serving GenerationService on " + c.host() + ":" + server.port()
-                + " with pools " + c.pools().stream().map(OrchestratorConfig.PoolConfig::name).toList());
-        System.out.flush();
+        Telemetry telemetry = Telemetry.start(c.host(), c.metricsPort(), "orchestrator metrics_port");
+        OrchestratorServer server = new OrchestratorServer(c, family, Launcher.netty(c.host(), c.port()),
+                OrchestratorServer.nettyChannels(c.maxMessageBytes()), telemetry.registry());
+        try {
+            server.start();
+        } catch (Exception e) {
+            telemetry.close();
+            throw e;
+        }
+        // close order: the orchestrator drains its generations, then metrics stop
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            telemetry.close();
+        }, "orchestrator-shutdown"));
         server.awaitTermination();
         return 0;
     }

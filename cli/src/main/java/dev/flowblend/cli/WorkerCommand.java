@@ -26,8 +26,19 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--name", description = "Worker name (and, with --cluster, which worker entry to run).")
     String name;
 
+    @Option(names = "--instance", description = "The name this process reports (worker_id, logs, metrics), e.g. "
+            + "a Kubernetes pod name; --name still picks the cluster entry. Default: the entry's name.")
+    String instance;
+
+    @Option(names = "--host", description = "Address to listen on (0.0.0.0 = every interface). Default: the config's host.")
+    String host;
+
     @Option(names = "--port", description = "Port to listen on (0 = any free port).")
     Integer port;
+
+    @Option(names = "--metrics-port", description = "Serve Prometheus metrics at http://HOST:PORT/metrics "
+            + "(0 = any free port). Default: the config's metrics_port; none when that is absent.")
+    Integer metricsPort;
 
     @Option(names = "--models", description = "Model directory (default: the bundled models/).")
     Path models;
@@ -42,13 +53,19 @@ final class WorkerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         WorkerConfig c = resolve();
         ModelFamily family = Launcher.family(models, c.modelsDir());
-        WorkerServer server = new WorkerServer(c, family,
-                Launcher.netty(c.host(), c.port()));
-        server.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "worker-shutdown"));
-        System.out.println("worker " + c.name() + " (" + c.role() + ") serving " + c.models() + " on " + c.host() + ":"
-                + server.port());
-        System.out.flush();
+        Telemetry telemetry = Telemetry.start(c.host(), c.metricsPort(), "worker '" + c.name() + "' metrics_port");
+        WorkerServer server = new WorkerServer(c, family, Launcher.netty(c.host(), c.port()), telemetry.registry());
+        try {
+            server.start();
+        } catch (Exception e) {
+            telemetry.close();
+            throw e;
+        }
+        // close order: the worker drains (NOT_SERVING, stop accepting, answer what it took), then metrics stop
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            telemetry.close();
+        }, "worker-shutdown"));
         server.awaitTermination();
         return 0;
     }
@@ -68,8 +85,17 @@ final class WorkerCommand implements Callable<Integer> {
         if (name != null) {
             c = c.withName(name);
         }
+        if (instance != null) {
+            c = c.withName(instance);
+        }
+        if (host != null) {
+            c = c.withHost(host);
+        }
         if (port != null) {
             c = c.withPort(port);
+        }
+        if (metricsPort != null) {
+            c = c.withMetricsPort(metricsPort);
         }
         if (threads != null || executionProvider != null) {
             RuntimeOptions r = c.runtime();

@@ -6,7 +6,9 @@ import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import com.google.common.util.concurrent.MoreExecutors;
 import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.proto.inference.ModelInferResponse;
+import dev.flowblend.telemetry.Event;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
 
 /**
  * One worker as the orchestrator sees it: a channel, its in-flight count (for least-loaded
@@ -22,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link WorkerPool}, which closes it when the worker leaves the pool or the pool closes.
  */
 final class Endpoint implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Endpoint.class.getName());
     static final String HEALTH_SERVICE = "inference.GRPCInferenceService";
 
     private final String address;
@@ -32,6 +36,7 @@ final class Endpoint implements AutoCloseable {
     private final Cache<String, Boolean> sentContexts = Caffeine.newBuilder()
             .maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
     private volatile boolean healthy = true;
+    private final String pool;
     private final WorkerStream stream;  // null: unary calls only
 
     /**
@@ -39,6 +44,12 @@ final class Endpoint implements AutoCloseable {
      * if the worker lacks it); {@code timers} then enforces each request's deadline.
      */
     Endpoint(String address, ManagedChannel channel, ScheduledExecutorService timers, boolean streams) {
+        this("", address, channel, timers, streams);
+    }
+
+    /** @param pool the pool's name, for log lines */
+    Endpoint(String pool, String address, ManagedChannel channel, ScheduledExecutorService timers, boolean streams) {
+        this.pool = pool;
         this.address = address;
         this.channel = channel;
         // Replies are handled on the transport thread that read them: the handlers only finish a
@@ -83,8 +94,23 @@ final class Endpoint implements AutoCloseable {
         return healthy;
     }
 
-    void markUnhealthy() {
-        healthy = false;
+    /** After a failed call: picked last until a health check says SERVING again. */
+    void markUnhealthy(String why) {
+        setHealthy(false, why);
+    }
+
+    /** Logs each change of state once, with why. */
+    private void setHealthy(boolean now, String why) {
+        boolean was = healthy;
+        healthy = now;
+        if (was != now) {
+            Event e = Event.of(now ? "endpoint_healthy" : "endpoint_unhealthy").with("pool", pool).with("address", address);
+            if (now) {
+                LOG.info(e.toString());
+            } else {
+                LOG.warning(e.with("reason", why).toString());
+            }
+        }
     }
 
     boolean hasContext(String id) {
@@ -106,12 +132,14 @@ final class Endpoint implements AutoCloseable {
                         new StreamObserver<>() {
                             @Override
                             public void onNext(HealthCheckResponse r) {
-                                healthy = r.getStatus() == HealthCheckResponse.ServingStatus.SERVING;
+                                setHealthy(r.getStatus() == HealthCheckResponse.ServingStatus.SERVING,
+                                        "health check: " + r.getStatus());
                             }
 
                             @Override
                             public void onError(Throwable t) {
-                                healthy = false;
+                                Status s = Status.fromThrowable(t);
+                                setHealthy(false, "health check: " + s.getCode() + " " + s.getDescription());
                             }
 
                             @Override

@@ -14,6 +14,7 @@ import dev.flowblend.proto.generation.StepList;
 import dev.flowblend.proto.generation.Timings;
 import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.runtime.Tensors;
+import dev.flowblend.telemetry.Event;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -25,6 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * GenerationService: validates, admits (bounded executor), runs the {@link Generator} in a
@@ -33,16 +36,19 @@ import java.util.function.LongSupplier;
  * Thread-safe.
  */
 final class GenerationService extends GenerationServiceGrpc.GenerationServiceImplBase {
+    private static final Logger LOG = Logger.getLogger(GenerationService.class.getName());
     private final Generator generator;
     private final GenerationRequests requests;
     private final ExecutorService executor;
     private final OrchestratorConfig config;
     private final Map<String, Context.CancellableContext> running = new ConcurrentHashMap<>();
     private final LongSupplier nanoTime;
+    private final OrchestratorMetrics metrics;
 
     GenerationService(Generator generator, GenerationRequests requests, ExecutorService executor,
-                      OrchestratorConfig config, LongSupplier nanoTime) {
+                      OrchestratorConfig config, LongSupplier nanoTime, OrchestratorMetrics metrics) {
         this.nanoTime = nanoTime;
+        this.metrics = metrics;
         this.generator = generator;
         this.requests = requests;
         this.executor = executor;
@@ -55,6 +61,9 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         try {
             spec = requests.parse(request);
         } catch (GenerationRequests.Invalid e) {
+            metrics.rejected(OrchestratorMetrics.NO_PLAN, Status.Code.INVALID_ARGUMENT.name());
+            LOG.info(Event.of("generation_rejected").with("code", Status.Code.INVALID_ARGUMENT)
+                    .with("reason", e.getMessage()).toString());
             out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
         }
@@ -74,6 +83,10 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         } catch (RejectedExecutionException e) {
             running.remove(id);
             ctx.cancel(null);
+            metrics.rejected(spec.plan().name(), Status.Code.RESOURCE_EXHAUSTED.name());
+            LOG.info(Event.of("generation_rejected").with("id", id).with("code", Status.Code.RESOURCE_EXHAUSTED)
+                    .with("running", config.limits().maxConcurrentGenerations())
+                    .with("queued", config.limits().maxQueuedGenerations()).toString());
             out.onError(Status.RESOURCE_EXHAUSTED.withDescription("orchestrator is at capacity ("
                     + config.limits().maxConcurrentGenerations() + " running, " + config.limits().maxQueuedGenerations()
                     + " queued: limits.max_concurrent_generations / max_queued_generations); retry later")
@@ -83,17 +96,23 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
 
     private void run(String id, GenerationSpec spec, GenerateRequest request, Context.CancellableContext ctx,
                      ServerCallStreamObserver<GenerateEvent> out) {
+        long start = System.nanoTime();
+        String plan = spec.plan().name();
         try {
             long interval = request.hasProgressIntervalMs() ? Integer.toUnsignedLong(request.getProgressIntervalMs())
                     : config.progressIntervalMillis();
             ProgressStream progress = new ProgressStream(out::onNext, interval, nanoTime);
             String[] pools = generator.resolve(spec.plan(), spec.steps());
+            LOG.info(Event.of("generation_accepted").with("id", id).with("plan", plan).with("steps", spec.steps())
+                    .with("seed", spec.seed()).with("prompt_chars", spec.prompt().length()).toString());
             out.onNext(GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setGenerationId(id)
                     .addAllStepPools(Arrays.asList(pools)).setSteps(spec.steps())).build());
-            long start = System.nanoTime();
             GenerationResult r;
             try {
-                r = generator.generate(spec, progress, ctx::isCancelled);
+                r = generator.generate(spec, step -> {
+                    metrics.step(step.pool(), step.millis());
+                    progress.onStep(step);
+                }, ctx::isCancelled);
             } finally {
                 progress.flush();  // every finished step is reported, also when the generation fails
             }
@@ -116,13 +135,34 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             }
             out.onNext(GenerateEvent.newBuilder().setResult(res).build());
             out.onCompleted();
+            long wall = System.nanoTime() - start;
+            metrics.generation(plan, OrchestratorMetrics.SUCCESS, wall);
+            Event done = Event.of("generation_finished").with("id", id).with("plan", plan).with("steps", spec.steps());
+            r.served().forEach((pool, steps) -> done.with("steps_" + pool, steps.size()));
+            LOG.info(done.with("wall_ms", wall / 1_000_000).toString());
         } catch (BackendException e) {
-            out.onError(status(e, ctx, id).asRuntimeException());
+            Status st = status(e, ctx, id);
+            failed(id, plan, start, st, null);
+            out.onError(st.asRuntimeException());
         } catch (Exception | Error e) {  // whatever went wrong, the client gets a status, never a stream left open
-            out.onError(Status.INTERNAL.withDescription("generation " + id + " failed: " + e).asRuntimeException());
+            Status st = Status.INTERNAL.withDescription("generation " + id + " failed: " + e);
+            failed(id, plan, start, st, e);
+            out.onError(st.asRuntimeException());
         } finally {
             running.remove(id);
             ctx.cancel(null);
+        }
+    }
+
+    private void failed(String id, String plan, long start, Status status, Throwable internal) {
+        long wall = System.nanoTime() - start;
+        metrics.generation(plan, status.getCode().name(), wall);
+        String line = Event.of("generation_failed").with("id", id).with("plan", plan).with("code", status.getCode())
+                .with("wall_ms", wall / 1_000_000).with("reason", status.getDescription()).toString();
+        if (internal != null) {
+            LOG.log(Level.SEVERE, line, internal);
+        } else {
+            LOG.info(line);
         }
     }
 
@@ -165,6 +205,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             return;
         }
         ctx.cancel(new IllegalStateException("Cancel was called"));
+        LOG.info(Event.of("generation_cancel_requested").with("id", request.getGenerationId()).toString());
         out.onNext(CancelResponse.newBuilder().setCancelled(true).build());
         out.onCompleted();
     }

@@ -1,6 +1,11 @@
 package dev.flowblend.orchestrator;
 
+import static dev.flowblend.runtime.Json.or;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.flowblend.telemetry.MetricsPort;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -27,13 +32,15 @@ public record OrchestratorConfig(
         int maxMessageBytes,
         int drainSeconds,
         Long progressIntervalMillis,
-        Boolean workerStreams) {
+        Boolean workerStreams,
+        Integer metricsPort) {
 
     public OrchestratorConfig {
         host = host == null ? "127.0.0.1" : host;
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("orchestrator port is " + port + "; must be 0 to 65535");
         }
+        MetricsPort.validate("orchestrator", metricsPort, port);
         if (pools == null || pools.isEmpty()) {
             throw new IllegalArgumentException("orchestrator has no pools; configure at least one under 'pools'");
         }
@@ -80,25 +87,37 @@ public record OrchestratorConfig(
     public OrchestratorConfig withPort(int newPort) {
         return new OrchestratorConfig(host, newPort, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams);
+                progressIntervalMillis, workerStreams, metricsPort);
+    }
+
+    public OrchestratorConfig withHost(String newHost) {
+        return new OrchestratorConfig(newHost, port, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
+                progressIntervalMillis, workerStreams, metricsPort);
+    }
+
+    public OrchestratorConfig withMetricsPort(Integer newMetricsPort) {
+        return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
+                limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
+                progressIntervalMillis, workerStreams, newMetricsPort);
     }
 
     public OrchestratorConfig withPools(List<PoolConfig> newPools) {
         return new OrchestratorConfig(host, port, modelsDir, newPools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams);
+                progressIntervalMillis, workerStreams, metricsPort);
     }
 
     public OrchestratorConfig withDefaultPlan(String plan) {
         return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, plan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams);
+                progressIntervalMillis, workerStreams, metricsPort);
     }
 
     public OrchestratorConfig withModelsDir(String dir) {
         return new OrchestratorConfig(host, port, dir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams);
+                progressIntervalMillis, workerStreams, metricsPort);
     }
 
     public PoolConfig pool(String name) {
@@ -144,6 +163,22 @@ public record OrchestratorConfig(
                          double maxGuidanceScale, long stepTimeoutMillis, int maxStepAttempts) {
         public static final Limits DEFAULT = new Limits(4, 64, 1000, 1000, 30.0, 60_000, 3);
 
+        /** From a config file: every key may be left out and then takes its value in {@link #DEFAULT}. */
+        @JsonCreator
+        static Limits of(@JsonProperty("max_concurrent_generations") Integer maxConcurrentGenerations,
+                         @JsonProperty("max_queued_generations") Integer maxQueuedGenerations,
+                         @JsonProperty("max_prompt_chars") Integer maxPromptChars,
+                         @JsonProperty("max_steps") Integer maxSteps,
+                         @JsonProperty("max_guidance_scale") Double maxGuidanceScale,
+                         @JsonProperty("step_timeout_millis") Long stepTimeoutMillis,
+                         @JsonProperty("max_step_attempts") Integer maxStepAttempts) {
+            Limits d = DEFAULT;
+            return new Limits(or(maxConcurrentGenerations, d.maxConcurrentGenerations),
+                    or(maxQueuedGenerations, d.maxQueuedGenerations), or(maxPromptChars, d.maxPromptChars),
+                    or(maxSteps, d.maxSteps), or(maxGuidanceScale, d.maxGuidanceScale),
+                    or(stepTimeoutMillis, d.stepTimeoutMillis), or(maxStepAttempts, d.maxStepAttempts));
+        }
+
         public Limits {
             if (maxConcurrentGenerations < 1) {
                 throw new IllegalArgumentException("limits.max_concurrent_generations is " + maxConcurrentGenerations + "; must be >= 1");
@@ -151,11 +186,20 @@ public record OrchestratorConfig(
             if (maxQueuedGenerations < 0) {
                 throw new IllegalArgumentException("limits.max_queued_generations is " + maxQueuedGenerations + "; must be >= 0");
             }
-            if (maxPromptChars < 1 || maxSteps < 1 || !(maxGuidanceScale >= 1)) {
-                throw new IllegalArgumentException("limits: max_prompt_chars and max_steps must be >= 1, max_guidance_scale >= 1");
+            if (maxPromptChars < 1) {
+                throw new IllegalArgumentException("limits.max_prompt_chars is " + maxPromptChars + "; must be >= 1");
             }
-            if (stepTimeoutMillis < 1 || maxStepAttempts < 1) {
-                throw new IllegalArgumentException("limits: step_timeout_millis and max_step_attempts must be >= 1");
+            if (maxSteps < 1) {
+                throw new IllegalArgumentException("limits.max_steps is " + maxSteps + "; must be >= 1");
+            }
+            if (!(maxGuidanceScale >= 1)) {
+                throw new IllegalArgumentException("limits.max_guidance_scale is " + maxGuidanceScale + "; must be >= 1");
+            }
+            if (stepTimeoutMillis < 1) {
+                throw new IllegalArgumentException("limits.step_timeout_millis is " + stepTimeoutMillis + "; must be >= 1");
+            }
+            if (maxStepAttempts < 1) {
+                throw new IllegalArgumentException("limits.max_step_attempts is " + maxStepAttempts + "; must be >= 1");
             }
         }
     }

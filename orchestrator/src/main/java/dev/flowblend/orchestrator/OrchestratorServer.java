@@ -3,6 +3,9 @@ package dev.flowblend.orchestrator;
 import dev.flowblend.proto.generation.GenerationServiceGrpc;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.Tokenizer;
+import dev.flowblend.telemetry.Event;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -23,6 +26,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * The orchestrator process: GenerationService, health and reflection over the configured pools.
@@ -31,11 +35,14 @@ import java.util.function.Function;
  * drain_seconds); stop the generation executor; close the pools' channels; stop the scheduler.
  */
 public final class OrchestratorServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(OrchestratorServer.class.getName());
     private final OrchestratorConfig config;
     private final ModelFamily family;
     private final ServerBuilder<?> builder;
     private final Function<String, ManagedChannel> channels;
+    private final OrchestratorMetrics metrics;
     private final HealthStatusManager health = new HealthStatusManager();
+    private Readiness readiness;
     private ScheduledExecutorService scheduler;
     private ThreadPoolExecutor generations;
     private RemoteBackend backend;
@@ -47,10 +54,17 @@ public final class OrchestratorServer implements AutoCloseable {
      */
     public OrchestratorServer(OrchestratorConfig config, ModelFamily family, ServerBuilder<?> builder,
                               Function<String, ManagedChannel> channels) {
+        this(config, family, builder, channels, new SimpleMeterRegistry());
+    }
+
+    /** @param registry where the orchestrator's metrics go (the process's Prometheus registry; any in tests) */
+    public OrchestratorServer(OrchestratorConfig config, ModelFamily family, ServerBuilder<?> builder,
+                              Function<String, ManagedChannel> channels, MeterRegistry registry) {
         this.config = config;
         this.family = family;
         this.builder = builder;
         this.channels = channels;
+        this.metrics = new OrchestratorMetrics(registry);
     }
 
     /**
@@ -74,8 +88,11 @@ public final class OrchestratorServer implements AutoCloseable {
         // a worker stream's deadline timer is cancelled when an earlier deadline replaces it: drop it at once
         timers.setRemoveOnCancelPolicy(true);
         scheduler = timers;
-        backend = new RemoteBackend(family, config, channels, scheduler);
+        LOG.info(Event.of("orchestrator_starting").with("pools", config.pools().stream()
+                .map(OrchestratorConfig.PoolConfig::name).toList()).with("default_plan", config.defaultPlan()).toString());
+        backend = new RemoteBackend(family, config, channels, scheduler, WorkerPool.Resolver.SYSTEM, metrics);
         PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), config.promptCacheEntries());
+        metrics.bindPrompts(prompts);
         Generator generator = new Generator(family, backend, prompts);
         Map<String, StagePlan> plans = new HashMap<>(StagePlan.PRESETS);
         config.plans().forEach((name, file) -> plans.put(name, StagePlan.load(Path.of(file))));
@@ -90,17 +107,32 @@ public final class OrchestratorServer implements AutoCloseable {
                 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(l.maxQueuedGenerations());
         generations = new ThreadPoolExecutor(l.maxConcurrentGenerations(), l.maxConcurrentGenerations(), 0,
                 TimeUnit.SECONDS, queue, r -> new Thread(r, "generation"), new ThreadPoolExecutor.AbortPolicy());
+        metrics.bindAdmission(generations);
         GenerationRequests requests = new GenerationRequests(generator, l, plans, defaultPlan);
         server = builder
                 .maxInboundMessageSize(1 << 20)
-                .addService(new GenerationService(generator, requests, generations, config, System::nanoTime))
+                .addService(new GenerationService(generator, requests, generations, config, System::nanoTime, metrics))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
-        health.setStatus("", ServingStatus.SERVING);
-        health.setStatus(GenerationServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        health.setStatus("", ServingStatus.SERVING);  // liveness: the process is up and answering
+        readiness = new Readiness(backend, neededPools(defaultPlan), ready -> health.setStatus(
+                GenerationServiceGrpc.SERVICE_NAME, ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+        readiness.check();
+        scheduler.scheduleWithFixedDelay(readiness::check, config.healthCheckMillis(), config.healthCheckMillis(),
+                TimeUnit.MILLISECONDS);
+        LOG.info(Event.of("orchestrator_ready").with("address", config.host() + ":" + port())
+                .with("serving", readiness.ready()).toString());
         return this;
+    }
+
+    /** The pools a generation with the default plan needs: the plan's, the text encoder's, the decoder's. */
+    private java.util.Set<String> neededPools(StagePlan plan) {
+        java.util.Set<String> pools = new java.util.LinkedHashSet<>(plan.pools());
+        pools.add(config.textEncoderPool());
+        pools.add(config.decoderPool());
+        return pools;
     }
 
     public int port() {
@@ -114,10 +146,14 @@ public final class OrchestratorServer implements AutoCloseable {
     @Override
     public void close() {
         health.enterTerminalState();
+        LOG.info(Event.of("orchestrator_draining").with("drain_seconds", config.drainSeconds()).toString());
         try {
             if (server != null) {
                 server.shutdown();
-                server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS);
+                if (!server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS)) {
+                    LOG.warning(Event.of("orchestrator_drain_timeout").with("drain_seconds", config.drainSeconds())
+                            .toString());
+                }
                 server.shutdownNow();
             }
             if (generations != null) {
@@ -135,6 +171,7 @@ public final class OrchestratorServer implements AutoCloseable {
             if (scheduler != null) {
                 scheduler.shutdownNow();
             }
+            LOG.info(Event.of("orchestrator_stopped").toString());
         }
     }
 }

@@ -90,4 +90,12 @@ public final class PromptEncoder {
     public double hitRate() {
         return cache.stats().hitRate();
     }
+
+    long hits() {
+        return cache.stats().hitCount();
+    }
+
+    long misses() {
+        return cache.stats().missCount();
+    }
 }

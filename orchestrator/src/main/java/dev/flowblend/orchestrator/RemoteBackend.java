@@ -8,7 +8,9 @@ import dev.flowblend.proto.inference.ModelInferResponse;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.TensorSpec;
 import dev.flowblend.runtime.Tensors;
+import dev.flowblend.telemetry.Event;
 import io.grpc.ManagedChannel;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -24,6 +26,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Models served by worker pools over the Open Inference Protocol. Every call has a deadline,
@@ -39,6 +43,7 @@ import java.util.function.Function;
  * shuts it down after closing this backend).
  */
 public final class RemoteBackend implements Backend {
+    private static final Logger LOG = Logger.getLogger(RemoteBackend.class.getName());
     static final Metadata.Key<String> CONTEXT_MISS =
             Metadata.Key.of("flowblend-context-miss", Metadata.ASCII_STRING_MARSHALLER);
     /** Response parameters in which our workers report a request's queue and model time. */
@@ -51,16 +56,19 @@ public final class RemoteBackend implements Backend {
     private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
     private final String textEncoderModel;
     private final String decoderModel;
+    private final OrchestratorMetrics metrics;
 
     public RemoteBackend(ModelFamily family, OrchestratorConfig config, Function<String, ManagedChannel> channels,
                          ScheduledExecutorService scheduler) {
-        this(family, config, channels, scheduler, WorkerPool.Resolver.SYSTEM);
+        this(family, config, channels, scheduler, WorkerPool.Resolver.SYSTEM,
+                new OrchestratorMetrics(new SimpleMeterRegistry()));
     }
 
     RemoteBackend(ModelFamily family, OrchestratorConfig config, Function<String, ManagedChannel> channels,
-                  ScheduledExecutorService scheduler, WorkerPool.Resolver resolver) {
+                  ScheduledExecutorService scheduler, WorkerPool.Resolver resolver, OrchestratorMetrics metrics) {
         this.family = family;
         this.config = config;
+        this.metrics = metrics;
         this.textEncoderModel = family.byRole(ModelFamily.ROLE_TEXT_ENCODER).name();
         this.decoderModel = family.byRole(ModelFamily.ROLE_DECODER).name();
         for (OrchestratorConfig.PoolConfig pc : config.pools()) {
@@ -69,8 +77,9 @@ public final class RemoteBackend implements Backend {
                         + "' is not in the family's manifest");
             }
             WorkerPool pool = new WorkerPool(pc,
-                    a -> new Endpoint(a, channels.apply(a), scheduler, config.workerStreams()), resolver);
+                    a -> new Endpoint(pc.name(), a, channels.apply(a), scheduler, config.workerStreams()), resolver);
             pools.put(pc.name(), pool);
+            metrics.bindPool(pool);
             long hc = config.healthCheckMillis();
             tasks.add(scheduler.scheduleWithFixedDelay(() -> pool.checkHealth(Math.min(hc, 1000)), 0, hc,
                     TimeUnit.MILLISECONDS));
@@ -159,6 +168,7 @@ public final class RemoteBackend implements Backend {
         final List<Endpoint> tried = new ArrayList<>();
         final int maxAttempts = config.limits().maxStepAttempts();
         String lastError = "no endpoints";
+        Status.Code lastCode;
         int attempts;
         boolean resent;
         Endpoint current;
@@ -174,9 +184,15 @@ public final class RemoteBackend implements Backend {
         void attempt() {
             Endpoint e = attempts < maxAttempts ? pool.pick(tried) : null;
             if (e == null) {
-                result.completeExceptionally(new BackendException(BackendException.Kind.UNAVAILABLE, "pool '" + poolName
+                // every try timed out: the caller sees a deadline, as with one worker; else the pool is unavailable
+                BackendException.Kind kind = lastCode == Status.Code.DEADLINE_EXCEEDED
+                        ? BackendException.Kind.DEADLINE_EXCEEDED : BackendException.Kind.UNAVAILABLE;
+                LOG.warning(Event.of("step_failed").with("pool", poolName).with("model", base.getModelName())
+                        .with("tries", tried.size()).with("last_error", lastError).toString());
+                String dns = pool.dnsError() == null ? "" : "; its DNS name does not resolve: " + pool.dnsError();
+                result.completeExceptionally(new BackendException(kind, "pool '" + poolName
                         + "' has no worker that could serve the request after " + tried.size() + " tries (endpoints "
-                        + pool.endpoints() + "); last error: " + lastError));
+                        + pool.endpoints() + "); last error: " + lastError + dns));
                 return;
             }
             attempts++;
@@ -197,6 +213,10 @@ public final class RemoteBackend implements Backend {
             response = r;
         }
 
+        private void retry(Endpoint from, String reason) {
+            retryLogged(this, from, reason);
+        }
+
         @Override
         public void onCompleted() {
             Endpoint e = current;
@@ -209,6 +229,11 @@ public final class RemoteBackend implements Backend {
             if (ctx != null) {
                 e.contextSent(ctx.conditioning().id());
             }
+            if (!tried.isEmpty()) {
+                metrics.failover(poolName);
+                LOG.info(Event.of("step_failover").with("pool", poolName).with("model", base.getModelName())
+                        .with("from", tried.get(0).address()).with("to", e.address()).with("tries", attempts).toString());
+            }
             InferParameter w = response.getParametersMap().get("worker_id");
             result.complete(new Reply(response, w != null && !w.getStringParam().isEmpty() ? w.getStringParam() : e.address()));
         }
@@ -220,35 +245,46 @@ public final class RemoteBackend implements Backend {
             Status status = Status.fromThrowable(t);
             Status.Code code = status.getCode();
             lastError = e.address() + ": " + code + " " + status.getDescription();
+            lastCode = code;
             Metadata trailers = Status.trailersFromThrowable(t);
             if (code == Status.Code.FAILED_PRECONDITION && ctx != null && trailers != null
                     && trailers.containsKey(CONTEXT_MISS) && !resent) {
                 e.contextLost(ctx.conditioning().id());
                 resent = true;
                 attempts--;  // a cache miss is not a failed attempt: resend, now with the context
-                attempt();
+                retry(e, "context_miss");
                 return;
             }
             switch (code) {
-                case UNAVAILABLE -> {
-                    e.markUnhealthy();
+                // A velocity call is a pure function of its inputs: another worker's answer is the same answer.
+                // A try that timed out is retried too: a worker that stalls (stopped, link down) must cost one
+                // step timeout, not the generation.
+                case UNAVAILABLE, DEADLINE_EXCEEDED -> {
+                    e.markUnhealthy(code + " " + status.getDescription());
                     tried.add(e);
-                    attempt();
+                    retry(e, code.name().toLowerCase(java.util.Locale.ROOT));
                 }
                 case RESOURCE_EXHAUSTED -> {
                     tried.add(e);
-                    attempt();
+                    retry(e, "resource_exhausted");
                 }
                 case CANCELLED -> result.completeExceptionally(
                         new BackendException(BackendException.Kind.CANCELLED, "cancelled", t));
-                case DEADLINE_EXCEEDED -> result.completeExceptionally(new BackendException(
-                        BackendException.Kind.DEADLINE_EXCEEDED, "pool '" + poolName + "' worker " + e.address()
-                        + " did not answer within the deadline", t));
                 default -> result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '"
                         + poolName + "' worker " + e.address() + " refused the request: " + code + ": "
                         + status.getDescription(), t));
             }
         }
+    }
+
+    /** Counts and logs one more try of {@code call}, then makes it. */
+    private void retryLogged(Call call, Endpoint from, String reason) {
+        metrics.retry(call.poolName, reason);
+        // a cache miss is routine (evicted, or a worker without the cache): resent quietly
+        LOG.log(reason.equals("context_miss") ? Level.FINE : Level.INFO, Event.of("step_retry").with("pool", call.poolName).with("model", call.base.getModelName())
+                .with("worker", from.address()).with("reason", reason).with("attempt", call.attempts + 1)
+                .with("max_attempts", call.maxAttempts).with("error", call.lastError).toString());
+        call.attempt();
     }
 
     private static ModelInferRequest withContext(ModelInferRequest.Builder base, ContextAttachment ctx, Endpoint e,
@@ -297,6 +333,23 @@ public final class RemoteBackend implements Backend {
     public String poolModel(String pool) {
         WorkerPool p = pools.get(pool);
         return p == null ? null : p.model();
+    }
+
+    /**
+     * Why {@code pool} cannot serve a call now (no worker known, none healthy, DNS failing), or
+     * null when at least one of its workers passed its last health check.
+     */
+    String unservable(String pool) {
+        WorkerPool p = pools.get(pool);
+        if (p == null) {
+            return "pool '" + pool + "' is not configured";
+        }
+        if (p.healthyCount() > 0) {
+            return null;
+        }
+        String dns = p.dnsError() == null ? "" : " (DNS: " + p.dnsError() + ")";
+        return p.endpoints().isEmpty() ? "pool '" + pool + "' has no workers" + dns
+                : "pool '" + pool + "' has no healthy worker among " + p.endpoints() + dns;
     }
 
     /** Pool name to its endpoints' addresses, for status output. */

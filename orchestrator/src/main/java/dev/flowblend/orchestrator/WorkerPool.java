@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.telemetry.Event;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * The workers of one pool. Endpoints come from a static list or from a DNS name re-resolved by
@@ -17,6 +19,7 @@ import java.util.function.Function;
  * endpoint list is replaced atomically. Closes the endpoints it owns.
  */
 final class WorkerPool implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(WorkerPool.class.getName());
 
     /** Resolves host:port to the addresses behind it (a seam for tests). */
     interface Resolver {
@@ -40,6 +43,7 @@ final class WorkerPool implements AutoCloseable {
     private final Resolver resolver;
     private final AtomicLong turn = new AtomicLong();
     private volatile List<Endpoint> endpoints = List.of();
+    private volatile String dnsError;  // the last lookup's failure, null once it resolves; logged on change
 
     WorkerPool(OrchestratorConfig.PoolConfig config, Function<String, Endpoint> endpointFactory, Resolver resolver) {
         this.config = config;
@@ -64,16 +68,50 @@ final class WorkerPool implements AutoCloseable {
         return endpoints;
     }
 
-    /** Re-resolves the DNS name (no-op for static pools); a failed lookup keeps the current list. */
+    /**
+     * Re-resolves the DNS name (no-op for static pools). A failed lookup keeps the current list
+     * (health checks mark dead workers) and is logged once per change, naming pool and name.
+     */
     void refresh() {
         if (config.dns() == null) {
             return;
         }
         try {
             update(resolver.resolve(config.dns()));
+            if (dnsError != null) {
+                dnsError = null;
+                LOG.info(Event.of("pool_dns_resolved").with("pool", name()).with("dns", config.dns())
+                        .with("endpoints", endpoints.size()).toString());
+            }
         } catch (UnknownHostException e) {
-            // keep serving with what we had; health checks will mark dead workers
+            String why = String.valueOf(e.getMessage());
+            if (!why.equals(dnsError)) {
+                dnsError = why;
+                LOG.warning(Event.of("pool_dns_unresolved").with("pool", name()).with("dns", config.dns())
+                        .with("error", why).with("endpoints_kept", endpoints.size()).toString());
+            }
         }
+    }
+
+    /** Why the pool's DNS name did not resolve the last time, or null. */
+    String dnsError() {
+        return dnsError;
+    }
+
+    int healthyCount() {
+        int n = 0;
+        for (Endpoint e : endpoints) {
+            n += e.healthy() ? 1 : 0;
+        }
+        return n;
+    }
+
+    int inflight() {
+        int n = 0;
+        for (Endpoint e : endpoints) {
+            n += e.inflight();
+        }
+        return n;
     }
 
     private synchronized void update(Collection<String> addresses) {
@@ -84,8 +122,18 @@ final class WorkerPool implements AutoCloseable {
             Endpoint e = current.remove(a);
             next.add(e != null ? e : endpointFactory.apply(a));
         }
+        List<Endpoint> before = endpoints;
         endpoints = List.copyOf(next);
-        current.values().forEach(Endpoint::close);  // gone from DNS: finish in-flight calls, then close
+        for (Endpoint e : next) {
+            if (!before.contains(e)) {
+                LOG.info(Event.of("endpoint_added").with("pool", name()).with("address", e.address()).toString());
+            }
+        }
+        for (Endpoint gone : current.values()) {  // gone from DNS: finish in-flight calls, then close
+            LOG.info(Event.of("endpoint_removed").with("pool", name()).with("address", gone.address())
+                    .with("inflight", gone.inflight()).toString());
+            gone.close();
+        }
     }
 
     /**

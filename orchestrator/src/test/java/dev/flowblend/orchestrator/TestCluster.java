@@ -12,6 +12,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -28,6 +29,8 @@ final class TestCluster implements AutoCloseable {
     static final ModelFamily FAMILY = ModelFamily.load(ModelFamily.defaultDirectory());
 
     final List<WorkerServer> workers = new ArrayList<>();
+    /** What the orchestrator recorded. */
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final OrchestratorServer orchestrator;
     final ManagedChannel client;
     final GenerationServiceGrpc.GenerationServiceBlockingStub stub;
@@ -43,13 +46,13 @@ final class TestCluster implements AutoCloseable {
         OrchestratorConfig config = new OrchestratorConfig("127.0.0.1", 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", large, null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
-                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null);
+                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null);
         String name = InProcessServerBuilder.generateName();
         orchestrator = new OrchestratorServer(config, FAMILY,
                 loopback ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                         : InProcessServerBuilder.forName(name),
                 loopback ? OrchestratorServer.nettyChannels(64 << 20)
-                        : addr -> InProcessChannelBuilder.forName(addr).build()).start();
+                        : addr -> InProcessChannelBuilder.forName(addr).build(), registry).start();
         client = loopback ? NettyChannelBuilder.forAddress("127.0.0.1", orchestrator.port()).usePlaintext().build()
                 : InProcessChannelBuilder.forName(name).build();
         stub = GenerationServiceGrpc.newBlockingStub(client);
@@ -57,13 +60,19 @@ final class TestCluster implements AutoCloseable {
 
     private String startWorker(boolean loopback, String name, List<String> models) throws IOException {
         WorkerConfig c = new WorkerConfig(name, name.substring(0, name.indexOf('-')), "127.0.0.1", 0, null, models,
-                RuntimeOptions.cpu(1), null, null, 0, 5, 0);
+                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null);
         String inproc = "inproc-" + InProcessServerBuilder.generateName() + ":0";  // host:port-shaped, as pools require
         WorkerServer w = new WorkerServer(c, FAMILY, loopback
                 ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)) : InProcessServerBuilder.forName(inproc))
                 .start();
         workers.add(w);
         return loopback ? "127.0.0.1:" + w.port() : inproc;
+    }
+
+    /** The orchestrator's gRPC health of {@code service} ("" for the process). */
+    io.grpc.health.v1.HealthCheckResponse.ServingStatus health(String service) {
+        return io.grpc.health.v1.HealthGrpc.newBlockingStub(client).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
     }
 
     /** All events of one Generate call (throws the call's status on failure). */

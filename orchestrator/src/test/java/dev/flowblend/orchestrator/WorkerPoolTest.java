@@ -70,7 +70,7 @@ class WorkerPoolTest {
         a.acquire();
         b.acquire();
         assertSame(c, pool.pick(Set.of()));
-        c.markUnhealthy();
+        c.markUnhealthy("test");
         assertSame(b, pool.pick(Set.of()));
         assertSame(a, pool.pick(Set.of(b)));
         assertSame(c, pool.pick(Set.of(a, b)), "an unhealthy endpoint is tried when nothing else is left");

@@ -32,6 +32,11 @@ public final class Json {
         }
     }
 
+    /** A config value that may be left out: {@code value}, or {@code fallback} when it is absent. */
+    public static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+
     public static String write(Object value) {
         try {
             return MAPPER.writeValueAsString(value);

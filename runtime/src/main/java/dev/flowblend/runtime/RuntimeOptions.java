@@ -1,5 +1,7 @@
 package dev.flowblend.runtime;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Locale;
 
 /**
@@ -20,6 +22,18 @@ public record RuntimeOptions(int intraOpThreads, int interOpThreads, String exec
             throw new IllegalArgumentException("execution_provider is '" + executionProvider
                     + "'; must be cpu, cuda or cuda:N");
         }
+    }
+
+    /** The defaults: one intra-op and one inter-op thread, the CPU provider. */
+    public static final RuntimeOptions DEFAULT = new RuntimeOptions(1, 1, "cpu");
+
+    /** From a config file: every key may be left out and then takes its value in {@link #DEFAULT}. */
+    @JsonCreator
+    static RuntimeOptions of(@JsonProperty("intra_op_threads") Integer intraOpThreads,
+                             @JsonProperty("inter_op_threads") Integer interOpThreads,
+                             @JsonProperty("execution_provider") String executionProvider) {
+        return new RuntimeOptions(Json.or(intraOpThreads, DEFAULT.intraOpThreads),
+                Json.or(interOpThreads, DEFAULT.interOpThreads), executionProvider);
     }
 
     public static RuntimeOptions cpu(int intraOpThreads) {

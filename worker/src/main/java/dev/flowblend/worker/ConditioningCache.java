@@ -21,6 +21,7 @@ final class ConditioningCache {
                 .weigher((String k, ByteString v) -> k.length() + v.size())
                 .expireAfterAccess(Duration.ofSeconds(config.expireAfterAccessSeconds()))
                 .ticker(ticker)
+                .recordStats()
                 .build();
     }
 
@@ -41,5 +42,21 @@ final class ConditioningCache {
 
     long size() {
         return cache.estimatedSize();
+    }
+
+    long weightedBytes() {
+        return cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    long hits() {
+        return cache.stats().hitCount();
+    }
+
+    long misses() {
+        return cache.stats().missCount();
+    }
+
+    long evictions() {
+        return cache.stats().evictionCount();
     }
 }

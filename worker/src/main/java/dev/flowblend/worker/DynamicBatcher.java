@@ -1,6 +1,7 @@
 package dev.flowblend.worker;
 
 import dev.flowblend.runtime.TensorSpec;
+import dev.flowblend.telemetry.Event;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -10,6 +11,8 @@ import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Merges concurrent requests for one model into batches along dimension 0. Requests of different
@@ -25,6 +28,7 @@ import java.util.function.LongSupplier;
  * what is queued (accepted work is never dropped) and then stops the thread.
  */
 final class DynamicBatcher implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(DynamicBatcher.class.getName());
 
     /** What runs a merged batch: the model, or a fake in tests. */
     interface Runner {
@@ -47,6 +51,11 @@ final class DynamicBatcher implements AutoCloseable {
     private record Queued(Job job, long at) {
     }
 
+    /** Hears every executed batch (its sample count), on the batcher thread; must not block. */
+    interface BatchObserver {
+        void batchRan(int samples);
+    }
+
     interface Cancellation {
         /** Null while the caller still wants the result; otherwise why it does not. */
         InferException reason();
@@ -66,12 +75,19 @@ final class DynamicBatcher implements AutoCloseable {
     private final BlockingDeque<Queued> queue;
     private final ByteBuffer[] scratch;
     private final LongSupplier nanoTime;
+    private final BatchObserver observer;
     private final Thread thread;
     private volatile boolean closed;
 
     DynamicBatcher(String model, List<TensorSpec> inputs, List<TensorSpec> outputs, Runner runner,
                    WorkerConfig.Batching config, ThreadFactory threads, LongSupplier nanoTime) {
+        this(model, inputs, outputs, runner, config, threads, nanoTime, samples -> { });
+    }
+
+    DynamicBatcher(String model, List<TensorSpec> inputs, List<TensorSpec> outputs, Runner runner,
+                   WorkerConfig.Batching config, ThreadFactory threads, LongSupplier nanoTime, BatchObserver observer) {
         this.model = model;
+        this.observer = observer;
         this.inputSpecs = List.copyOf(inputs);
         this.outputSpecs = List.copyOf(outputs);
         this.runner = runner;
@@ -202,12 +218,15 @@ final class DynamicBatcher implements AutoCloseable {
             outputs = runner.run(merged, total);
         } catch (Exception | OutOfMemoryError e) {
             // One failed batch fails its requests, never the worker (e.g. an allocation failure).
+            LOG.log(Level.SEVERE, Event.of("batch_failed").with("model", model).with("samples", total)
+                    .with("requests", live.size()).toString(), e);
             InferException err = new InferException(io.grpc.Status.Code.INTERNAL, "model '" + model
                     + "' failed on a batch of " + total + ": " + e);
             live.forEach(j -> deliver(j, () -> j.callback().failed(err)));
             return;
         }
         long compute = nanoTime.getAsLong() - start;
+        observer.batchRan(total);
         int offset = 0;
         for (int n = 0; n < live.size(); n++) {
             Job j = live.get(n);
@@ -233,8 +252,8 @@ final class DynamicBatcher implements AutoCloseable {
         try {
             callback.run();
         } catch (RuntimeException e) {
-            System.err.println("batcher of model '" + model + "': a callback for a job of " + job.batch()
-                    + " samples failed: " + e);
+            LOG.log(Level.WARNING, Event.of("callback_failed").with("model", model).with("samples", job.batch())
+                    .toString(), e);
         }
     }
 

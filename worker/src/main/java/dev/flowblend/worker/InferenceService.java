@@ -17,6 +17,7 @@ import dev.flowblend.proto.inference.ServerMetadataResponse;
 import dev.flowblend.proto.inference.ServerReadyRequest;
 import dev.flowblend.proto.inference.ServerReadyResponse;
 import dev.flowblend.runtime.TensorSpec;
+import dev.flowblend.telemetry.Event;
 import io.grpc.Context;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -28,12 +29,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The Open Inference Protocol over the worker's hosted models. Thin: validation lives in
  * {@link InferRequests}, execution in each model's {@link DynamicBatcher}. Thread-safe.
  */
 final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+    private static final Logger LOG = Logger.getLogger(InferenceService.class.getName());
     /** Trailer set on a conditioning-cache miss, so clients can resend without parsing text. */
     static final Metadata.Key<String> CONTEXT_MISS =
             Metadata.Key.of("flowblend-context-miss", Metadata.ASCII_STRING_MARSHALLER);
@@ -49,10 +53,12 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     private final BooleanSupplier ready;
     private final int maxStreamInflight;
     private final Set<InferStream> streams = ConcurrentHashMap.newKeySet();
+    private final WorkerMetrics metrics;
 
     InferenceService(String workerName, Map<String, HostedModel> models, InferRequests requests, BooleanSupplier ready,
-                     int maxStreamInflight) {
+                     int maxStreamInflight, WorkerMetrics metrics) {
         this.workerName = workerName;
+        this.metrics = metrics;
         this.models = Map.copyOf(models);
         this.requests = requests;
         this.ready = ready;
@@ -170,16 +176,22 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     void infer(ModelInferRequest request, DynamicBatcher.Cancellation cancellation, Outcome outcome) {
         HostedModel m = models.get(request.getModelName());
         if (m == null) {
-            outcome.failed(request.getModelName().isEmpty()
+            Status s = request.getModelName().isEmpty()
                     ? Status.INVALID_ARGUMENT.withDescription("model_name is empty; hosted models: " + models.keySet())
-                    : notHosted(request.getModelName()), null);
+                    : notHosted(request.getModelName());
+            metrics.notHosted(s.getCode());
+            outcome.failed(s, null);
             return;
         }
+        WorkerMetrics.Model meters = m.meters();
+        meters.pending.incrementAndGet();  // answered by exactly one of the catch blocks or the Reply
         try {
             InferRequests.Parsed p = requests.parse(request, m);
             m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.batch(), cancellation,
                     new Reply(request, m, p, outcome)));
         } catch (InferException e) {
+            meters.pending.decrementAndGet();
+            meters.failed(e.code());
             String miss = null;
             if (e.code() == Status.Code.FAILED_PRECONDITION) {
                 InferParameter id = request.getParametersMap().get(InferRequests.CONTEXT_ID);
@@ -187,6 +199,10 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             }
             outcome.failed(e.status(), miss);
         } catch (RuntimeException e) {
+            meters.pending.decrementAndGet();
+            meters.failed(Status.Code.INTERNAL);
+            LOG.log(Level.SEVERE, Event.of("infer_failed").with("worker", workerName).with("model", m.spec().name())
+                    .with("request_id", request.getId()).toString(), e);
             outcome.failed(Status.INTERNAL.withDescription("worker '" + workerName + "' failed: " + e), null);
         }
     }
@@ -238,6 +254,8 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
 
         @Override
         public void completed(List<ByteBuffer> outputs, DynamicBatcher.Served served) {
+            model.meters().pending.decrementAndGet();
+            model.meters().succeeded(parsed.batch(), served.queueNanos(), served.computeNanos());
             if (!outcome.wanted()) {
                 return;
             }
@@ -263,6 +281,8 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
 
         @Override
         public void failed(InferException error) {
+            model.meters().pending.decrementAndGet();
+            model.meters().failed(error.code());
             if (outcome.wanted()) {
                 outcome.failed(error.status(), null);
             }

@@ -1,7 +1,12 @@
 package dev.flowblend.worker;
 
+import static dev.flowblend.runtime.Json.or;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flowblend.runtime.RuntimeOptions;
+import dev.flowblend.telemetry.MetricsPort;
 import java.util.List;
 import java.util.Objects;
 
@@ -23,7 +28,8 @@ public record WorkerConfig(
         ContextCache contextCache,
         int maxMessageBytes,
         int drainSeconds,
-        int maxStreamInflight) {
+        int maxStreamInflight,
+        Integer metricsPort) {
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
     /** Per ModelStreamInfer stream: requests taken and not yet answered (each answer may be MBs). */
@@ -39,11 +45,12 @@ public record WorkerConfig(
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("worker port is " + port + "; must be 0 (any free port) to 65535");
         }
+        MetricsPort.validate("worker '" + name + "'", metricsPort, port);
         if (models == null || models.isEmpty()) {
             throw new IllegalArgumentException("worker '" + name + "' hosts no models; set 'models'");
         }
         models = List.copyOf(models);
-        runtime = runtime == null ? RuntimeOptions.cpu(1) : runtime;
+        runtime = runtime == null ? RuntimeOptions.DEFAULT : runtime;
         batching = batching == null ? Batching.DEFAULT : batching;
         contextCache = contextCache == null ? ContextCache.DEFAULT : contextCache;
         maxMessageBytes = maxMessageBytes == 0 ? DEFAULT_MAX_MESSAGE_BYTES : maxMessageBytes;
@@ -62,32 +69,42 @@ public record WorkerConfig(
 
     public WorkerConfig withPort(int newPort) {
         return new WorkerConfig(name, role, host, newPort, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
+    }
+
+    public WorkerConfig withHost(String newHost) {
+        return new WorkerConfig(name, role, newHost, port, modelsDir, models, runtime, batching, contextCache,
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
+    }
+
+    public WorkerConfig withMetricsPort(Integer newMetricsPort) {
+        return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
+                maxMessageBytes, drainSeconds, maxStreamInflight, newMetricsPort);
     }
 
     public WorkerConfig withName(String newName) {
         return new WorkerConfig(newName, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
     }
 
     public WorkerConfig withModelsDir(String dir) {
         return new WorkerConfig(name, role, host, port, dir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
     }
 
     public WorkerConfig withRuntime(RuntimeOptions options) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, options, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
     }
 
     public WorkerConfig withBatching(Batching b) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, b, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
     }
 
     public WorkerConfig withMaxStreamInflight(int n) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, n);
+                maxMessageBytes, drainSeconds, n, metricsPort);
     }
 
     /**
@@ -97,6 +114,15 @@ public record WorkerConfig(
      */
     public record Batching(int maxBatchSize, long maxQueueDelayMicros, int maxQueueSize) {
         public static final Batching DEFAULT = new Batching(32, 0, 256);
+
+        /** From a config file: every key may be left out and then takes its value in {@link #DEFAULT}. */
+        @JsonCreator
+        static Batching of(@JsonProperty("max_batch_size") Integer maxBatchSize,
+                           @JsonProperty("max_queue_delay_micros") Long maxQueueDelayMicros,
+                           @JsonProperty("max_queue_size") Integer maxQueueSize) {
+            return new Batching(or(maxBatchSize, DEFAULT.maxBatchSize), or(maxQueueDelayMicros, DEFAULT.maxQueueDelayMicros),
+                    or(maxQueueSize, DEFAULT.maxQueueSize));
+        }
 
         public Batching {
             if (maxBatchSize < 1 || maxBatchSize > 4096) {
@@ -115,6 +141,14 @@ public record WorkerConfig(
     /** The conditioning cache: contexts kept by id so a generation sends each one once per worker. */
     public record ContextCache(long maxBytes, long expireAfterAccessSeconds) {
         public static final ContextCache DEFAULT = new ContextCache(256L << 20, 600);
+
+        /** From a config file: every key may be left out and then takes its value in {@link #DEFAULT}. */
+        @JsonCreator
+        static ContextCache of(@JsonProperty("max_bytes") Long maxBytes,
+                               @JsonProperty("expire_after_access_seconds") Long expireAfterAccessSeconds) {
+            return new ContextCache(or(maxBytes, DEFAULT.maxBytes),
+                    or(expireAfterAccessSeconds, DEFAULT.expireAfterAccessSeconds));
+        }
 
         public ContextCache {
             if (maxBytes < 0) {

@@ -6,6 +6,9 @@ import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.OnnxModel;
 import dev.flowblend.runtime.Tokenizer;
+import dev.flowblend.telemetry.Event;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -17,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * One worker process: loads its models, serves the Open Inference Protocol, health and reflection.
@@ -29,11 +34,13 @@ import java.util.concurrent.TimeUnit;
  * and every per-step RPC saves a thread hop. Model execution runs on one batcher thread per model.
  */
 public final class WorkerServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(WorkerServer.class.getName());
     static final String VERSION = "0.1.0";
 
     private final WorkerConfig config;
     private final ModelFamily family;
     private final ServerBuilder<?> builder;
+    private final WorkerMetrics metrics;
     private final HealthStatusManager health = new HealthStatusManager();
     private final List<OnnxModel> loaded = new ArrayList<>();
     private final Map<String, HostedModel> hosted = new LinkedHashMap<>();
@@ -43,12 +50,22 @@ public final class WorkerServer implements AutoCloseable {
 
     /** @param builder where to listen (a Netty port in production, in-process in tests) */
     public WorkerServer(WorkerConfig config, ModelFamily family, ServerBuilder<?> builder) {
+        this(config, family, builder, new SimpleMeterRegistry());
+    }
+
+    /** @param registry where the worker's metrics go (the process's Prometheus registry; any registry in tests) */
+    public WorkerServer(WorkerConfig config, ModelFamily family, ServerBuilder<?> builder, MeterRegistry registry) {
         this.config = config;
         this.family = family;
         this.builder = builder;
+        this.metrics = new WorkerMetrics(registry, config.name(), config.role());
     }
 
     public WorkerServer start() throws IOException {
+        long t0 = System.nanoTime();
+        LOG.info(Event.of("worker_starting").with("worker", config.name()).with("role", config.role())
+                .with("models", String.join(",", config.models())).with("execution_provider",
+                        config.runtime().executionProvider()).toString());
         try {
             for (String name : config.models()) {
                 ModelEntry entry = family.byName(name).orElseThrow(() -> new IllegalArgumentException(
@@ -58,18 +75,20 @@ public final class WorkerServer implements AutoCloseable {
                 loaded.add(model);
                 long int64Limit = entry.role().equals(ModelFamily.ROLE_TEXT_ENCODER)
                         ? Tokenizer.load(family).vocabularySize() : 0;
+                WorkerMetrics.Model meters = metrics.model(name);
                 DynamicBatcher batcher = new DynamicBatcher(name, entry.inputs(), entry.outputs(), model::run,
                         config.batching(), r -> {
                             Thread t = new Thread(r, "batcher-" + name);
                             t.setDaemon(true);
                             return t;
-                        }, System::nanoTime);
-                hosted.put(name, new HostedModel(entry, batcher, int64Limit));
+                        }, System::nanoTime, meters::batchRan);
+                hosted.put(name, new HostedModel(entry, batcher, int64Limit, meters));
             }
             ConditioningCache cache = new ConditioningCache(config.contextCache(), Ticker.systemTicker());
+            metrics.bindCache(cache);
             InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize());
             inference = new InferenceService(config.name(), hosted, requests, () -> ready,
-                    config.maxStreamInflight());
+                    config.maxStreamInflight(), metrics);
             server = builder
                     .directExecutor()
                     .maxInboundMessageSize(config.maxMessageBytes())
@@ -79,12 +98,15 @@ public final class WorkerServer implements AutoCloseable {
                     .build()
                     .start();
         } catch (IOException | RuntimeException e) {
+            LOG.log(Level.SEVERE, Event.of("worker_start_failed").with("worker", config.name()).toString(), e);
             closeModels();
             throw e;
         }
         ready = true;
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(GRPCInferenceServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        LOG.info(Event.of("worker_ready").with("worker", config.name()).with("address", config.host() + ":" + port())
+                .with("startup_ms", (System.nanoTime() - t0) / 1_000_000).toString());
         return this;
     }
 
@@ -105,11 +127,16 @@ public final class WorkerServer implements AutoCloseable {
     public void close() {
         ready = false;
         health.enterTerminalState();
+        LOG.info(Event.of("worker_draining").with("worker", config.name()).with("drain_seconds", config.drainSeconds())
+                .toString());
+        long t0 = System.nanoTime();
         if (server != null) {
             server.shutdown();
             inference.drainStreams();  // open streams take no more requests and end once answered
             try {
                 if (!server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS)) {
+                    LOG.warning(Event.of("worker_drain_timeout").with("worker", config.name())
+                            .with("drain_seconds", config.drainSeconds()).toString());
                     server.shutdownNow();
                     server.awaitTermination(5, TimeUnit.SECONDS);
                 }
@@ -119,6 +146,8 @@ public final class WorkerServer implements AutoCloseable {
             }
         }
         closeModels();
+        LOG.info(Event.of("worker_stopped").with("worker", config.name())
+                .with("drain_ms", (System.nanoTime() - t0) / 1_000_000).toString());
     }
 
     private void closeModels() {
