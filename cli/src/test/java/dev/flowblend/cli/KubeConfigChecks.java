@@ -3,7 +3,6 @@ package dev.flowblend.cli;
 import static dev.flowblend.cli.KubeChecks.name;
 import static dev.flowblend.cli.KubeChecks.podLabels;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.flowblend.cli.KubeProcesses.Proc;
 import dev.flowblend.cli.KubeRender.Rendered;
 import dev.flowblend.orchestrator.OrchestratorConfig;
@@ -288,13 +287,13 @@ final class KubeConfigChecks {
         if (port(x.container(), port) == null) {
             p.add(what + ": the config's port " + port + " is no containerPort");
         }
-        JsonNode metrics = x.rawSection().path("metrics_port");
+        Integer metrics = x.worker() != null ? x.worker().metricsPort() : x.orchestrator().metricsPort();
         Map<String, String> notes = Objects.requireNonNullElse(x.deployment().getSpec().getTemplate().getMetadata()
                 .getAnnotations(), Map.of());
-        if (!metrics.canConvertToInt() || metrics.asInt() <= 0) {
-            p.add(what + ": no metrics_port in its config section: Prometheus, and so the HPA, would see nothing");
+        if (metrics == null || metrics <= 0) {
+            p.add(what + ": metrics_port is " + metrics + "; Prometheus, and so the HPA, needs a fixed port to scrape");
         } else {
-            int m = metrics.asInt();
+            int m = metrics;
             ContainerPort declared = port(x.container(), m);
             if (declared == null || !"metrics".equals(declared.getName())) {
                 p.add(what + ": metrics_port " + m + " is no containerPort named 'metrics'");

@@ -1,7 +1,5 @@
 package dev.flowblend.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flowblend.cli.KubeRender.Rendered;
 import dev.flowblend.orchestrator.OrchestratorConfig;
 import dev.flowblend.worker.WorkerConfig;
@@ -33,7 +31,6 @@ import picocli.CommandLine;
  */
 final class KubeProcesses {
     private static final Pattern VAR_REF = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private KubeProcesses() {
     }
@@ -43,7 +40,7 @@ final class KubeProcesses {
      * config were accepted; {@code clusterFile} is the ConfigMap and key of its --cluster file.
      */
     record Proc(Deployment deployment, Container container, String command, List<String> args,
-                Map<String, Path> configMounts, String clusterFile, ClusterConfig cluster, JsonNode rawCluster,
+                Map<String, Path> configMounts, String clusterFile, ClusterConfig cluster,
                 WorkerConfig worker, OrchestratorConfig orchestrator) {
         String what() {
             return "Deployment " + KubeChecks.name(deployment) + " container " + container.getName();
@@ -73,19 +70,6 @@ final class KubeProcesses {
                 }
             }
             return false;
-        }
-
-        /** The JSON object of this process's section of the cluster file (for keys the config records may not expose). */
-        JsonNode rawSection() {
-            if (worker != null) {
-                for (JsonNode w : rawCluster.path("workers")) {
-                    if (w.path("name").asText().equals(argument("--name"))) {
-                        return w;
-                    }
-                }
-                return JSON.missingNode();
-            }
-            return rawCluster.path("orchestrator");
         }
 
         String argument(String option) {
@@ -121,7 +105,7 @@ final class KubeProcesses {
 
     private static Proc load(Deployment d, Container c, String command, List<String> args, Map<String, Path> mounts,
                              List<String> problems) {
-        Proc p0 = new Proc(d, c, command, args, mounts, null, null, null, null, null);
+        Proc p0 = new Proc(d, c, command, args, mounts, null, null, null, null);
         String clusterPath = p0.argument("--cluster");
         if (clusterPath == null) {
             problems.add(p0.what() + ": no --cluster: every process reads the one cluster config of the ConfigMap");
@@ -137,20 +121,26 @@ final class KubeProcesses {
             CommandLine.ParseResult parsed = new CommandLine(new Main()).parseArgs(localArgs.toArray(String[]::new));
             Object cmd = parsed.subcommand().commandSpec().userObject();
             ClusterConfig cluster = ClusterConfig.load(local.get());
-            JsonNode raw = JSON.readTree(local.get().toFile());
             String source = mounts.entrySet().stream().filter(m -> local.get().startsWith(m.getValue()))
                     .map(m -> m.getValue().getFileName() + "/" + local.get().getFileName()).findFirst().orElseThrow();
             if (cmd instanceof WorkerCommand w) {
-                return new Proc(d, c, command, args, mounts, source, cluster, raw, w.resolve(), null);
+                return new Proc(d, c, command, args, mounts, source, cluster, w.resolve(), null);
             }
             OrchestratorCommand o = (OrchestratorCommand) cmd;
+            if (o.cluster == null) {
+                problems.add(p0.what() + ": the orchestrator must read the cluster config with --cluster");
+                return null;
+            }
+            // what OrchestratorCommand.call() does before it loads the family and starts
             OrchestratorConfig oc = cluster.orchestrator();
+            oc = o.host == null ? oc : oc.withHost(o.host);
             oc = o.port == null ? oc : oc.withPort(o.port);
+            oc = o.metricsPort == null ? oc : oc.withMetricsPort(o.metricsPort);
             oc = o.plan == null ? oc : oc.withDefaultPlan(o.plan);
-            return new Proc(d, c, command, args, mounts, source, cluster, raw, null, oc);
+            return new Proc(d, c, command, args, mounts, source, cluster, null, oc);
         } catch (CommandLine.ParameterException e) {
             problems.add(p0.what() + ": the launcher rejects args " + args + ": " + e.getMessage());
-        } catch (RuntimeException | IOException e) {
+        } catch (RuntimeException e) {
             problems.add(p0.what() + ": the process would reject its config " + clusterPath + ": " + rootMessage(e));
         }
         return null;
