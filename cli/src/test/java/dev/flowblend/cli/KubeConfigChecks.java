@@ -62,7 +62,7 @@ final class KubeConfigChecks {
                 .distinct().toList();
         for (Proc w : procs) {
             common(r, w, p);
-            if (w.worker() != null) {
+            if (w.worker() != null && !orchestrators.isEmpty()) {
                 worker(w, pools, family, p);
             }
         }

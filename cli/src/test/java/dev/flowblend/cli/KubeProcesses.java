@@ -141,7 +141,8 @@ final class KubeProcesses {
         } catch (CommandLine.ParameterException e) {
             problems.add(p0.what() + ": the launcher rejects args " + args + ": " + e.getMessage());
         } catch (RuntimeException e) {
-            problems.add(p0.what() + ": the process would reject its config " + clusterPath + ": " + rootMessage(e));
+            problems.add(p0.what() + ": the process would reject its config " + clusterPath + ": "
+                    + rootMessage(e).replace(local.get().toString(), clusterPath));
         }
         return null;
     }

@@ -34,7 +34,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Renders a kustomization with {@code kubectl kustomize} and reads every object into fabric8's
+ * Renders a kustomization with {@code kubectl kustomize} (or {@code kustomize build}) and reads every object into fabric8's
  * typed Kubernetes model, strictly: an object of a kind/apiVersion we do not deploy, a field the
  * model does not know (anywhere in the object), a scalar of the wrong type, or a duplicate key is
  * a problem. fabric8 keeps unknown fields in each object's additionalProperties instead of
@@ -75,14 +75,14 @@ final class KubeRender {
         }
     }
 
-    /** kubectl on the PATH, if any. */
-    static Optional<Path> kubectl() {
+    /** An executable of that name on the PATH, if any. */
+    static Optional<Path> onPath(String name) {
         String path = System.getenv("PATH");
         if (path == null) {
             return Optional.empty();
         }
         for (String dir : path.split(File.pathSeparator)) {
-            Path p = Path.of(dir, "kubectl");
+            Path p = Path.of(dir, name);
             if (Files.isExecutable(p)) {
                 return Optional.of(p);
             }
@@ -90,19 +90,50 @@ final class KubeRender {
         return Optional.empty();
     }
 
-    /** {@code kubectl kustomize dir}: the rendered multi-document YAML; a failed render throws with kubectl's message. */
-    static String kustomize(Path kubectl, Path dir) throws IOException, InterruptedException {
-        Path out = Files.createTempFile("kustomize", ".yaml");
+    /**
+     * The command that renders a kustomization given as its last argument: {@code kubectl
+     * kustomize} when kubectl's built-in kustomize is v5 or later (the manifests are tested with
+     * kubectl 1.32, kustomize v5.5.0), else {@code kustomize build}. Empty, with the reasons in
+     * {@code why}, when neither is there.
+     */
+    static Optional<List<String>> renderer(List<String> why) throws IOException, InterruptedException {
+        Optional<Path> kubectl = onPath("kubectl");
+        if (kubectl.isPresent()) {
+            String version = TYPED.readTree(run(List.of(kubectl.get().toString(), "version", "--client", "-o", "json")))
+                    .path("kustomizeVersion").asText("none");
+            if (version.matches("v([5-9]|\\d{2,})\\..*")) {
+                return Optional.of(List.of(kubectl.get().toString(), "kustomize"));
+            }
+            why.add(kubectl.get() + " has kustomize '" + version + "', older than v5");
+        } else {
+            why.add("kubectl is not on the PATH");
+        }
+        Optional<Path> kustomize = onPath("kustomize");
+        if (kustomize.isPresent()) {
+            return Optional.of(List.of(kustomize.get().toString(), "build"));
+        }
+        why.add("kustomize is not on the PATH");
+        return Optional.empty();
+    }
+
+    /** Renders the kustomization {@code dir} with {@code renderer}: the multi-document YAML; a failed render throws. */
+    static String kustomize(List<String> renderer, Path dir) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(renderer);
+        cmd.add(dir.toString());
+        return run(cmd);
+    }
+
+    private static String run(List<String> cmd) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("kustomize", ".out");
         Path err = Files.createTempFile("kustomize", ".err");
         try {
-            Process p = new ProcessBuilder(kubectl.toString(), "kustomize", dir.toString())
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IOException("kubectl kustomize " + dir + " did not finish in 120 s");
+                throw new IOException(String.join(" ", cmd) + " did not finish in 120 s");
             }
             if (p.exitValue() != 0) {
-                throw new IOException("kubectl kustomize " + dir + " failed (exit " + p.exitValue() + "): "
+                throw new IOException(String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): "
                         + Files.readString(err, StandardCharsets.UTF_8).strip());
             }
             return Files.readString(out, StandardCharsets.UTF_8);
@@ -112,8 +143,8 @@ final class KubeRender {
         }
     }
 
-    static Rendered render(Path kubectl, Path dir) throws IOException, InterruptedException {
-        return parse(dir.toString(), kustomize(kubectl, dir));
+    static Rendered render(List<String> renderer, Path dir) throws IOException, InterruptedException {
+        return parse(dir.toString(), kustomize(renderer, dir));
     }
 
     /** Every document of {@code yaml} as a typed object; what could not be typed cleanly goes to problems. */

@@ -43,20 +43,36 @@ class KubernetesManifestsTest {
     static final String MONITORING = "monitoring";
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    /** kubectl, or the test is skipped with a message that says what was not checked. */
-    static Path kubectl() {
-        Optional<Path> k = KubeRender.kubectl();
-        if (k.isEmpty()) {
-            String msg = "kubectl is not on the PATH: the Kubernetes manifests under deploy/kubernetes were NOT rendered "
-                    + "or checked (install kubectl to run these tests)";
-            System.err.println("WARNING: " + msg);
-            Assumptions.abort(msg);
+    private static List<String> renderer;
+    private static String noRenderer;
+
+    /** The render command (kubectl kustomize), or the test is skipped with a message that says what was not checked. */
+    static synchronized List<String> kubectl() throws IOException, InterruptedException {
+        if (renderer == null && noRenderer == null) {
+            List<String> why = new ArrayList<>();
+            Optional<List<String>> r = KubeRender.renderer(why);
+            if (r.isPresent()) {
+                renderer = r.get();
+            } else {
+                noRenderer = String.join("; ", why) + ": the Kubernetes manifests under deploy/kubernetes were NOT "
+                        + "rendered or checked (install kubectl with kustomize v5+ to run these tests)";
+                System.err.println("WARNING: " + noRenderer);
+            }
         }
-        return k.get();
+        if (renderer == null) {
+            Assumptions.abort(noRenderer);
+        }
+        return renderer;
     }
 
-    static ModelFamily family() {
-        return ModelFamily.load(ModelFamily.defaultDirectory());
+    private static ModelFamily family;
+
+    /** The bundled family (loaded once: it checks every model file's sha256). */
+    static synchronized ModelFamily family() {
+        if (family == null) {
+            family = ModelFamily.load(ModelFamily.defaultDirectory());
+        }
+        return family;
     }
 
     /** Both checkers over one rendered kustomization. */
@@ -178,8 +194,7 @@ class KubernetesManifestsTest {
      */
     @Test
     void monitoring_prometheusConfig_passesPromtool(@TempDir Path dir) throws Exception {
-        Optional<Path> promtool = Stream.of(System.getenv("PATH").split(java.io.File.pathSeparator))
-                .map(d -> Path.of(d, "promtool")).filter(Files::isExecutable).findFirst();
+        Optional<Path> promtool = KubeRender.onPath("promtool");
         if (promtool.isEmpty()) {
             String msg = "promtool is not on the PATH: deploy/kubernetes/monitoring/prometheus.yml was NOT checked by promtool";
             System.err.println("WARNING: " + msg);
