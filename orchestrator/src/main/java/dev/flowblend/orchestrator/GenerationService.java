@@ -142,7 +142,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             LOG.info(done.with("wall_ms", wall / 1_000_000).toString());
         } catch (BackendException e) {
             Status st = status(e, ctx, id);
-            failed(id, plan, start, st, null);
+            failed(id, plan, start, st, st.getCode() == Status.Code.INTERNAL ? e : null);
             out.onError(st.asRuntimeException());
         } catch (Exception | Error e) {  // whatever went wrong, the client gets a status, never a stream left open
             Status st = Status.INTERNAL.withDescription("generation " + id + " failed: " + e);

@@ -259,24 +259,7 @@ class RemoteBackendTest {
     @Test
     @Timeout(30)  // without a working deadline the step would wait forever
     void velocity_streamedRequestNeverAnswered_deadlineExceededNamingTheWorker() throws Exception {
-        // Takes every streamed request and answers none: only the orchestrator's deadline ends the step.
-        ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> mute = (call, headers) -> {
-            call.request(1);
-            return new ServerCall.Listener<ModelInferRequest>() {
-                @Override
-                public void onMessage(ModelInferRequest message) {
-                    call.request(1);
-                }
-
-                @Override
-                public void onHalfClose() {  // the orchestrator closing: end the stream so it can go
-                    call.close(Status.OK, new Metadata());
-                }
-            };
-        };
-        ServerServiceDefinition silent = ServerServiceDefinition.builder(GRPCInferenceServiceGrpc.SERVICE_NAME)
-                .addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), mute).build();
-        Server server = rawWorker("mute:1", silent);
+        Server server = muteWorker("mute:1");
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         try (RemoteBackend r = backend(List.of("mute:1"), s, true, 200)) {
             long start = System.nanoTime();
