@@ -189,9 +189,10 @@ public final class RemoteBackend implements Backend {
                         ? BackendException.Kind.DEADLINE_EXCEEDED : BackendException.Kind.UNAVAILABLE;
                 LOG.warning(Event.of("step_failed").with("pool", poolName).with("model", base.getModelName())
                         .with("tries", tried.size()).with("last_error", lastError).toString());
+                String dns = pool.dnsError() == null ? "" : "; its DNS name does not resolve: " + pool.dnsError();
                 result.completeExceptionally(new BackendException(kind, "pool '" + poolName
                         + "' has no worker that could serve the request after " + tried.size() + " tries (endpoints "
-                        + pool.endpoints() + "); last error: " + lastError));
+                        + pool.endpoints() + "); last error: " + lastError + dns));
                 return;
             }
             attempts++;

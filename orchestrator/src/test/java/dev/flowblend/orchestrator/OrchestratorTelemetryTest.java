@@ -36,6 +36,8 @@ class OrchestratorTelemetryTest {
             assertEquals(1.0, reg.get(OrchestratorMetrics.GENERATIONS).tags("plan", "flowblending", "outcome", "success")
                     .counter().count());
             assertEquals(1, reg.get(OrchestratorMetrics.GENERATION_DURATION).tags("plan", "flowblending").timer().count());
+            assertEquals(1.0, reg.get(OrchestratorMetrics.GENERATIONS).tags("plan", OrchestratorMetrics.NO_PLAN,
+                    "outcome", "INVALID_ARGUMENT").counter().count());
             Map<String, dev.flowblend.proto.generation.StepList> served = r.getMetadata().getServedMap();
             for (String pool : List.of("large", "small")) {
                 assertEquals(served.get(pool).getStepsCount(),

@@ -158,6 +158,32 @@ class RemoteBackendTest {
     }
 
     @Test
+    @Timeout(30)
+    void velocity_poolDnsNameNeverResolves_unavailableAtOnceNamingPoolAndName() {
+        OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
+                new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", null, "small.missing.test:8201", 0)),
+                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, true, null);
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (RemoteBackend r = new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a)
+                .build(), s, host -> {
+                    throw new java.net.UnknownHostException(host + ": Name or service not known");
+                }, new OrchestratorMetrics(registry))) {
+            BackendException e = assertThrows(BackendException.class, () -> r.velocity("small", ones(LATENT),
+                    new float[] {1f}, Conditioning.of(ones(CONTEXT), 1), 1));
+            assertEquals(BackendException.Kind.UNAVAILABLE, e.kind());
+            assertTrue(e.getMessage().startsWith("pool 'small' has no worker") && e.getMessage().endsWith(
+                    "its DNS name does not resolve: small.missing.test:8201: Name or service not known"), e.getMessage());
+            assertEquals("pool 'small' has no workers (DNS: small.missing.test:8201: Name or service not known)",
+                    r.unservable("small"));
+            assertEquals(0.0, registry.get(OrchestratorMetrics.POOL_ENDPOINTS).tags("pool", "small").gauge().value());
+        } finally {
+            s.shutdownNow();
+        }
+    }
+
+    @Test
     void velocity_serverClosesWithoutResponse_internalNamingTheWorker() throws Exception {
         // A raw handler: grpc-java's own stubs refuse to close a unary call OK without a message,
         // but another OIP server (or a proxy) may. It has no ModelStreamInfer either, so this also
@@ -233,24 +259,7 @@ class RemoteBackendTest {
     @Test
     @Timeout(30)  // without a working deadline the step would wait forever
     void velocity_streamedRequestNeverAnswered_deadlineExceededNamingTheWorker() throws Exception {
-        // Takes every streamed request and answers none: only the orchestrator's deadline ends the step.
-        ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> mute = (call, headers) -> {
-            call.request(1);
-            return new ServerCall.Listener<ModelInferRequest>() {
-                @Override
-                public void onMessage(ModelInferRequest message) {
-                    call.request(1);
-                }
-
-                @Override
-                public void onHalfClose() {  // the orchestrator closing: end the stream so it can go
-                    call.close(Status.OK, new Metadata());
-                }
-            };
-        };
-        ServerServiceDefinition silent = ServerServiceDefinition.builder(GRPCInferenceServiceGrpc.SERVICE_NAME)
-                .addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), mute).build();
-        Server server = rawWorker("mute:1", silent);
+        Server server = muteWorker("mute:1");
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         try (RemoteBackend r = backend(List.of("mute:1"), s, true, 200)) {
             long start = System.nanoTime();
