@@ -41,6 +41,8 @@ class KubernetesManifestsTest {
     static final Path KUBE = Path.of(System.getProperty("flowblend.home", "..")).resolve("deploy/kubernetes");
     static final List<String> WORKLOADS = List.of("base", "overlays/cpu", "overlays/mixed-gpu");
     static final String MONITORING = "monitoring";
+    /** The tag the image build gives (the project version): the overlays must deploy that image. */
+    static final String IMAGE_TAG = System.getProperty("flowblend.version", "0.1.0-SNAPSHOT");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static List<String> renderer;
@@ -121,7 +123,7 @@ class KubernetesManifestsTest {
             assertTrue(worker.getTolerations().stream().anyMatch(t -> "nvidia.com/gpu".equals(t.getKey())
                     && "Exists".equals(t.getOperator()) && "NoSchedule".equals(t.getEffect())), "tolerates GPU nodes' taint");
             assertEquals(new Quantity("1"), worker.getContainers().get(0).getResources().getLimits().get("nvidia.com/gpu"));
-            assertEquals("flowblend:0.1.0-gpu", worker.getContainers().get(0).getImage());
+            assertEquals("flowblend:" + IMAGE_TAG + "-gpu", worker.getContainers().get(0).getImage());
         }
         assertTrue(orch.getTolerations() == null || orch.getTolerations().isEmpty(), "the orchestrator stays off GPU nodes");
         assertFalse(orch.getContainers().get(0).getResources().getLimits().containsKey("nvidia.com/gpu"));
@@ -132,7 +134,7 @@ class KubernetesManifestsTest {
         Rendered r = KubeRender.render(kubectl(), KUBE.resolve("overlays/cpu"));
         for (Deployment d : r.all(Deployment.class)) {
             PodSpec pod = KubeChecks.pod(d);
-            assertEquals("flowblend:0.1.0", pod.getContainers().get(0).getImage());
+            assertEquals("flowblend:" + IMAGE_TAG, pod.getContainers().get(0).getImage());
             assertFalse(pod.getContainers().get(0).getResources().getLimits().containsKey("nvidia.com/gpu"), KubeChecks.name(d));
             assertTrue(pod.getAffinity() == null && (pod.getTolerations() == null || pod.getTolerations().isEmpty()));
             var models = pod.getVolumes().stream().filter(v -> v.getName().equals("models")).findFirst().orElseThrow();
