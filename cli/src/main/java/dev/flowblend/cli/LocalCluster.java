@@ -46,8 +46,8 @@ final class LocalCluster implements AutoCloseable {
     private void boot(ClusterConfig base) throws IOException, InterruptedException {
         List<WorkerConfig> workers = new ArrayList<>();
         List<OrchestratorConfig.PoolConfig> pools = new ArrayList<>();
-        for (WorkerConfig w : base.workers()) {
-            workers.add(w.withPort(freePort()));
+        for (WorkerConfig w : base.workers()) {  // every port, metrics ports too, becomes a free one
+            workers.add(w.withPort(freePort()).withMetricsPort(w.metricsPort() == null ? null : freePort()));
         }
         // static pool endpoints are rewritten from each worker's configured port to its free port
         for (OrchestratorConfig.PoolConfig p : base.orchestrator().pools()) {
@@ -62,7 +62,8 @@ final class LocalCluster implements AutoCloseable {
             pools.add(new OrchestratorConfig.PoolConfig(p.name(), p.model(), eps, null, 0));
         }
         this.config = new ClusterConfig(base.description(), base.jvmOptions(),
-                base.orchestrator().withPools(pools).withPort(freePort()), workers);
+                base.orchestrator().withPools(pools).withPort(freePort())
+                        .withMetricsPort(base.orchestrator().metricsPort() == null ? null : freePort()), workers);
         Path file = logs.resolve("cluster.json");
         Files.writeString(file, Json.write(config));
         for (WorkerConfig w : workers) {

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
+        LogFormat.useKeepOnShutdown();
         LogFormat.install();
         System.exit(run(args));
     }

@@ -58,18 +58,6 @@ final class OrchestratorCommand implements Callable<Integer> {
         Telemetry telemetry = Telemetry.start(c.host(), c.metricsPort(), "orchestrator metrics_port");
         OrchestratorServer server = new OrchestratorServer(c, family, Launcher.netty(c.host(), c.port()),
                 OrchestratorServer.nettyChannels(c.maxMessageBytes()), telemetry.registry());
-        try {
-            server.start();
-        } catch (Exception e) {
-            telemetry.close();
-            throw e;
-        }
-        // close order: the orchestrator drains its generations, then metrics stop
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            telemetry.close();
-        }, "orchestrator-shutdown"));
-        server.awaitTermination();
-        return 0;
+        return Serving.run("orchestrator", server::start, server::awaitTermination, server::close, telemetry);
     }
 }

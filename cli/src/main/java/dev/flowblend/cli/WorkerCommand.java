@@ -55,19 +55,7 @@ final class WorkerCommand implements Callable<Integer> {
         ModelFamily family = Launcher.family(models, c.modelsDir());
         Telemetry telemetry = Telemetry.start(c.host(), c.metricsPort(), "worker '" + c.name() + "' metrics_port");
         WorkerServer server = new WorkerServer(c, family, Launcher.netty(c.host(), c.port()), telemetry.registry());
-        try {
-            server.start();
-        } catch (Exception e) {
-            telemetry.close();
-            throw e;
-        }
-        // close order: the worker drains (NOT_SERVING, stop accepting, answer what it took), then metrics stop
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            telemetry.close();
-        }, "worker-shutdown"));
-        server.awaitTermination();
-        return 0;
+        return Serving.run("worker", server::start, server::awaitTermination, server::close, telemetry);
     }
 
     WorkerConfig resolve() {

@@ -61,6 +61,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         try {
             spec = requests.parse(request);
         } catch (GenerationRequests.Invalid e) {
+            metrics.rejected(OrchestratorMetrics.NO_PLAN, Status.Code.INVALID_ARGUMENT.name());
             LOG.info(Event.of("generation_rejected").with("code", Status.Code.INVALID_ARGUMENT)
                     .with("reason", e.getMessage()).toString());
             out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
@@ -82,7 +83,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         } catch (RejectedExecutionException e) {
             running.remove(id);
             ctx.cancel(null);
-            metrics.generation(spec.plan().name(), Status.Code.RESOURCE_EXHAUSTED.name(), 0);
+            metrics.rejected(spec.plan().name(), Status.Code.RESOURCE_EXHAUSTED.name());
             LOG.info(Event.of("generation_rejected").with("id", id).with("code", Status.Code.RESOURCE_EXHAUSTED)
                     .with("running", config.limits().maxConcurrentGenerations())
                     .with("queued", config.limits().maxQueuedGenerations()).toString());
@@ -141,7 +142,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             LOG.info(done.with("wall_ms", wall / 1_000_000).toString());
         } catch (BackendException e) {
             Status st = status(e, ctx, id);
-            failed(id, plan, start, st, null);
+            failed(id, plan, start, st, st.getCode() == Status.Code.INTERNAL ? e : null);
             out.onError(st.asRuntimeException());
         } catch (Exception | Error e) {  // whatever went wrong, the client gets a status, never a stream left open
             Status st = Status.INTERNAL.withDescription("generation " + id + " failed: " + e);

@@ -29,6 +29,7 @@ final class OrchestratorMetrics {
     static final String PROMPT_HIT_RATIO = "flowblend.prompt.cache.hit.ratio";
     static final String PROMPT_REQUESTS = "flowblend.prompt.cache.requests";
     static final String SUCCESS = "success";
+    static final String NO_PLAN = "_none";
 
     private final MeterRegistry registry;
     private final Map<String, Timer> steps = new ConcurrentHashMap<>();
@@ -47,6 +48,16 @@ final class OrchestratorMetrics {
                 .register(registry).increment();
         histogram(GENERATION_DURATION, "plan", plan, "wall time of a generation, accepted to result",
                 Duration.ofHours(1)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * A generation refused before it ran: counted under its outcome, kept out of the duration
+     * histogram. {@code plan} is {@link #NO_PLAN} when the request was invalid before a plan was chosen.
+     */
+    void rejected(String plan, String outcome) {
+        Counter.builder(GENERATIONS).tag("plan", plan).tag("outcome", outcome)
+                .description("generations finished, by plan and outcome (success or the gRPC status code)")
+                .register(registry).increment();
     }
 
     void step(String pool, double millis) {

@@ -150,7 +150,10 @@ public final class OrchestratorServer implements AutoCloseable {
         try {
             if (server != null) {
                 server.shutdown();
-                server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS);
+                if (!server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS)) {
+                    LOG.warning(Event.of("orchestrator_drain_timeout").with("drain_seconds", config.drainSeconds())
+                            .toString());
+                }
                 server.shutdownNow();
             }
             if (generations != null) {

@@ -26,6 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -188,9 +189,10 @@ public final class RemoteBackend implements Backend {
                         ? BackendException.Kind.DEADLINE_EXCEEDED : BackendException.Kind.UNAVAILABLE;
                 LOG.warning(Event.of("step_failed").with("pool", poolName).with("model", base.getModelName())
                         .with("tries", tried.size()).with("last_error", lastError).toString());
+                String dns = pool.dnsError() == null ? "" : "; its DNS name does not resolve: " + pool.dnsError();
                 result.completeExceptionally(new BackendException(kind, "pool '" + poolName
                         + "' has no worker that could serve the request after " + tried.size() + " tries (endpoints "
-                        + pool.endpoints() + "); last error: " + lastError));
+                        + pool.endpoints() + "); last error: " + lastError + dns));
                 return;
             }
             attempts++;
@@ -278,7 +280,8 @@ public final class RemoteBackend implements Backend {
     /** Counts and logs one more try of {@code call}, then makes it. */
     private void retryLogged(Call call, Endpoint from, String reason) {
         metrics.retry(call.poolName, reason);
-        LOG.info(Event.of("step_retry").with("pool", call.poolName).with("model", call.base.getModelName())
+        // a cache miss is routine (evicted, or a worker without the cache): resent quietly
+        LOG.log(reason.equals("context_miss") ? Level.FINE : Level.INFO, Event.of("step_retry").with("pool", call.poolName).with("model", call.base.getModelName())
                 .with("worker", from.address()).with("reason", reason).with("attempt", call.attempts + 1)
                 .with("max_attempts", call.maxAttempts).with("error", call.lastError).toString());
         call.attempt();

@@ -23,6 +23,7 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -51,13 +52,19 @@ class RemoteBackendTest {
 
     private static RemoteBackend backend(List<String> small, ScheduledExecutorService s, boolean streams,
                                          long stepTimeoutMillis) {
+        return backend(small, s, streams, stepTimeoutMillis, new OrchestratorMetrics(new SimpleMeterRegistry()));
+    }
+
+    private static RemoteBackend backend(List<String> small, ScheduledExecutorService s, boolean streams,
+                                         long stepTimeoutMillis, OrchestratorMetrics metrics) {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
                 null, null, null, Map.of(),
                 new OrchestratorConfig.Limits(4, 64, 1000, 1000, 30.0, stepTimeoutMillis, 3), 0, 0, 60_000, 0, 0, null,
                 streams, null);
-        return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s);
+        return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s,
+                WorkerPool.Resolver.SYSTEM, metrics);
     }
 
     /** An in-process server that answers health SERVING and serves {@code inference} as given. */
@@ -143,6 +150,34 @@ class RemoteBackendTest {
                     new float[] {1f}, Conditioning.of(ones(CONTEXT), 1), 1));
             assertEquals(BackendException.Kind.UNAVAILABLE, e.kind());
             assertTrue(e.getMessage().contains("pool 'small'") && e.getMessage().contains("down-b:1"), e.getMessage());
+            assertEquals("pool 'small' has no healthy worker among [down-a:1 (unhealthy), down-b:1 (unhealthy)]",
+                    r.unservable("small"));
+        } finally {
+            s.shutdownNow();
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void velocity_poolDnsNameNeverResolves_unavailableAtOnceNamingPoolAndName() {
+        OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
+                new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", null, "small.missing.test:8201", 0)),
+                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, true, null);
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (RemoteBackend r = new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a)
+                .build(), s, host -> {
+                    throw new java.net.UnknownHostException(host + ": Name or service not known");
+                }, new OrchestratorMetrics(registry))) {
+            BackendException e = assertThrows(BackendException.class, () -> r.velocity("small", ones(LATENT),
+                    new float[] {1f}, Conditioning.of(ones(CONTEXT), 1), 1));
+            assertEquals(BackendException.Kind.UNAVAILABLE, e.kind());
+            assertTrue(e.getMessage().startsWith("pool 'small' has no worker") && e.getMessage().endsWith(
+                    "its DNS name does not resolve: small.missing.test:8201: Name or service not known"), e.getMessage());
+            assertEquals("pool 'small' has no workers (DNS: small.missing.test:8201: Name or service not known)",
+                    r.unservable("small"));
+            assertEquals(0.0, registry.get(OrchestratorMetrics.POOL_ENDPOINTS).tags("pool", "small").gauge().value());
         } finally {
             s.shutdownNow();
         }
@@ -179,10 +214,8 @@ class RemoteBackendTest {
         }
     }
 
-    @Test
-    @Timeout(30)  // without a working deadline the step would wait forever
-    void velocity_streamedRequestNeverAnswered_deadlineExceededNamingTheWorker() throws Exception {
-        // Takes every streamed request and answers none: only the orchestrator's deadline ends the step.
+    /** Takes every streamed request and answers none: only the orchestrator's deadline ends a step. */
+    private static Server muteWorker(String name) throws Exception {
         ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> mute = (call, headers) -> {
             call.request(1);
             return new ServerCall.Listener<ModelInferRequest>() {
@@ -197,9 +230,36 @@ class RemoteBackendTest {
                 }
             };
         };
-        ServerServiceDefinition silent = ServerServiceDefinition.builder(GRPCInferenceServiceGrpc.SERVICE_NAME)
-                .addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), mute).build();
-        Server server = rawWorker("mute:1", silent);
+        return rawWorker(name, ServerServiceDefinition.builder(GRPCInferenceServiceGrpc.SERVICE_NAME)
+                .addMethod(GRPCInferenceServiceGrpc.getModelStreamInferMethod(), mute).build());
+    }
+
+    @Test
+    @Timeout(30)
+    void velocity_oneWorkerStalls_stepRetriedOnTheOtherAfterOneTimeoutAndCounted() throws Exception {
+        Server stalled = muteWorker("stalled:1");
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (WorkerServer live = worker("alive:1", 1 << 20);
+             RemoteBackend r = backend(List.of("stalled:1", "alive:1"), s, true, 300, new OrchestratorMetrics(registry))) {
+            Conditioning cond = Conditioning.of(ones(2 * CONTEXT), 2);
+            for (int i = 0; i < 3; i++) {  // the first goes to the stalled worker, which is then passed over
+                assertEquals("alive:1", r.velocity("small", ones(2 * LATENT), new float[] {9f, 9f}, cond, 2).worker());
+            }
+            assertEquals(1.0, registry.get(OrchestratorMetrics.STEP_RETRIES)
+                    .tags("pool", "small", "reason", "deadline_exceeded").counter().count());
+            assertEquals(1.0, registry.get(OrchestratorMetrics.STEP_FAILOVERS).tags("pool", "small").counter().count());
+            assertEquals(null, r.unservable("small"));  // one healthy worker left: the pool can serve
+        } finally {
+            s.shutdownNow();
+            stalled.shutdownNow();
+        }
+    }
+
+    @Test
+    @Timeout(30)  // without a working deadline the step would wait forever
+    void velocity_streamedRequestNeverAnswered_deadlineExceededNamingTheWorker() throws Exception {
+        Server server = muteWorker("mute:1");
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         try (RemoteBackend r = backend(List.of("mute:1"), s, true, 200)) {
             long start = System.nanoTime();

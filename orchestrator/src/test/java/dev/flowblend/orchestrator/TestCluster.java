@@ -12,6 +12,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -28,6 +29,8 @@ final class TestCluster implements AutoCloseable {
     static final ModelFamily FAMILY = ModelFamily.load(ModelFamily.defaultDirectory());
 
     final List<WorkerServer> workers = new ArrayList<>();
+    /** What the orchestrator recorded. */
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final OrchestratorServer orchestrator;
     final ManagedChannel client;
     final GenerationServiceGrpc.GenerationServiceBlockingStub stub;
@@ -49,7 +52,7 @@ final class TestCluster implements AutoCloseable {
                 loopback ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                         : InProcessServerBuilder.forName(name),
                 loopback ? OrchestratorServer.nettyChannels(64 << 20)
-                        : addr -> InProcessChannelBuilder.forName(addr).build()).start();
+                        : addr -> InProcessChannelBuilder.forName(addr).build(), registry).start();
         client = loopback ? NettyChannelBuilder.forAddress("127.0.0.1", orchestrator.port()).usePlaintext().build()
                 : InProcessChannelBuilder.forName(name).build();
         stub = GenerationServiceGrpc.newBlockingStub(client);
@@ -64,6 +67,12 @@ final class TestCluster implements AutoCloseable {
                 .start();
         workers.add(w);
         return loopback ? "127.0.0.1:" + w.port() : inproc;
+    }
+
+    /** The orchestrator's gRPC health of {@code service} ("" for the process). */
+    io.grpc.health.v1.HealthCheckResponse.ServingStatus health(String service) {
+        return io.grpc.health.v1.HealthGrpc.newBlockingStub(client).withDeadlineAfter(5, TimeUnit.SECONDS)
+                .check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService(service).build()).getStatus();
     }
 
     /** All events of one Generate call (throws the call's status on failure). */

@@ -58,10 +58,16 @@ public final class LogFormat extends Formatter {
     /**
      * Routes every logger of the process to one stderr handler with this format (stdout stays for
      * a command's own output, such as a --json line). INFO and above by default;
-     * {@code -Dflowblend.log.level=FINE} shows more.
+     * {@code -Dflowblend.log.level=FINE} shows more. Call {@link #useKeepOnShutdown} first, so that
+     * the drain and stop lines logged from shutdown hooks are not lost.
      */
     public static void install() {
-        LogManager.getLogManager().reset();
+        LogManager manager = LogManager.getLogManager();
+        if (manager instanceof KeepOnShutdown keep) {
+            keep.clear();
+        } else {
+            manager.reset();
+        }
         Logger root = Logger.getLogger("");
         Level level = Level.parse(System.getProperty("flowblend.log.level", "INFO"));
         Handler h = new ConsoleHandler();
@@ -69,5 +75,29 @@ public final class LogFormat extends Formatter {
         h.setLevel(level);
         root.setLevel(level);
         root.addHandler(h);
+    }
+
+    /**
+     * Makes the JDK use {@link KeepOnShutdown} as its LogManager. Must run before anything touches
+     * java.util.logging (first thing in main); later it has no effect.
+     */
+    public static void useKeepOnShutdown() {
+        System.setProperty("java.util.logging.manager", KeepOnShutdown.class.getName());
+    }
+
+    /**
+     * The JDK's LogManager closes every handler from a shutdown hook of its own, which may run
+     * before the hooks that drain our servers, so their drain and stop lines would vanish. This
+     * manager keeps its handlers until the JVM is gone; each record is flushed when written.
+     */
+    public static final class KeepOnShutdown extends LogManager {
+        @Override
+        public void reset() {
+            // ignored: the JDK calls it at shutdown; clear() is the explicit reset
+        }
+
+        void clear() {
+            super.reset();
+        }
     }
 }

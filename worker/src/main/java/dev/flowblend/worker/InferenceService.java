@@ -53,12 +53,12 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     private final BooleanSupplier ready;
     private final int maxStreamInflight;
     private final Set<InferStream> streams = ConcurrentHashMap.newKeySet();
-    private final WorkerMetrics.Model notHosted;
+    private final WorkerMetrics metrics;
 
     InferenceService(String workerName, Map<String, HostedModel> models, InferRequests requests, BooleanSupplier ready,
                      int maxStreamInflight, WorkerMetrics metrics) {
         this.workerName = workerName;
-        this.notHosted = metrics.model(WorkerMetrics.UNKNOWN_MODEL);
+        this.metrics = metrics;
         this.models = Map.copyOf(models);
         this.requests = requests;
         this.ready = ready;
@@ -179,7 +179,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             Status s = request.getModelName().isEmpty()
                     ? Status.INVALID_ARGUMENT.withDescription("model_name is empty; hosted models: " + models.keySet())
                     : notHosted(request.getModelName());
-            notHosted.failed(s.getCode());
+            metrics.notHosted(s.getCode());
             outcome.failed(s, null);
             return;
         }

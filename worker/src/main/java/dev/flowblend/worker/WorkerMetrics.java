@@ -44,6 +44,13 @@ final class WorkerMetrics {
         this.common = Tags.of("worker", worker, "role", role);
     }
 
+    /** A request for a model this worker does not host: counted under {@link #UNKNOWN_MODEL}. */
+    void notHosted(Status.Code code) {
+        Counter.builder(REQUESTS).tags(common).tag("model", UNKNOWN_MODEL).tag("outcome", code.name())
+                .description("requests answered, by outcome (success or the gRPC status code)").register(registry)
+                .increment();
+    }
+
     /** The meters of one hosted model (created on first use, then shared). */
     Model model(String name) {
         return models.computeIfAbsent(name, Model::new);

@@ -35,4 +35,43 @@ class WorkerConfigTest {
         assertEquals(8, c.maxStreamInflight());
         assertEquals(8, c.withPort(1).maxStreamInflight());
     }
+
+    private static WorkerConfig read(String more) throws Exception {
+        return Json.mapper().readValue("{\"name\": \"w-0\", \"models\": [\"velocity-small\"]" + more + "}",
+                WorkerConfig.class);
+    }
+
+    @Test
+    void json_partialNestedObjects_restTakeTheirDefaults() throws Exception {
+        WorkerConfig c = read(", \"batching\": {\"max_batch_size\": 8}, \"context_cache\": {\"max_bytes\": 0},"
+                + " \"runtime\": {\"execution_provider\": \"cpu\"}");
+        assertEquals(new WorkerConfig.Batching(8, WorkerConfig.Batching.DEFAULT.maxQueueDelayMicros(),
+                WorkerConfig.Batching.DEFAULT.maxQueueSize()), c.batching());
+        // 0 is a value, not "unset": it disables the cache
+        assertEquals(new WorkerConfig.ContextCache(0, WorkerConfig.ContextCache.DEFAULT.expireAfterAccessSeconds()),
+                c.contextCache());
+        assertEquals(dev.flowblend.runtime.RuntimeOptions.DEFAULT, c.runtime());
+    }
+
+    @Test
+    void json_badNestedValue_messageNamesTheField() {
+        Exception e = assertThrows(Exception.class, () -> read(", \"batching\": {\"max_queue_size\": 0}"));
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        assertEquals("batching.max_queue_size is 0; must be 1 to 1000000", t.getMessage());
+    }
+
+    @Test
+    void json_metricsPortAndHost_keptThroughTheWithers() throws Exception {
+        WorkerConfig c = read(", \"port\": 8201, \"metrics_port\": 9201").withHost("0.0.0.0").withName("pod-a");
+        assertEquals(9201, c.metricsPort());
+        assertEquals("0.0.0.0", c.host());
+        assertEquals("pod-a", c.name());
+        assertEquals(8201, c.port());
+        Exception e = assertThrows(IllegalArgumentException.class, () -> c.withMetricsPort(8201));
+        assertEquals("worker 'pod-a' metrics_port is 8201, the same as its gRPC port; give it a port of its own",
+                e.getMessage());
+    }
 }

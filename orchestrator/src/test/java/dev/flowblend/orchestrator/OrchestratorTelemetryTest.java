@@ -1,0 +1,85 @@
+package dev.flowblend.orchestrator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.flowblend.proto.generation.GenerateEvent;
+import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.GenerationServiceGrpc;
+import dev.flowblend.proto.generation.Plan;
+import dev.flowblend.proto.generation.Result;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** What the orchestrator records and reports about itself: metrics per pool and plan, and readiness. */
+class OrchestratorTelemetryTest {
+
+    private static Result result(List<GenerateEvent> events) {
+        return events.get(events.size() - 1).getResult();
+    }
+
+    @Test
+    void generate_flowblending_countsTheGenerationAndEveryStepUnderItsPool() throws Exception {
+        try (TestCluster c = new TestCluster(false, 1, List.of(), null)) {
+            Result r = result(c.generate(GenerateRequest.newBuilder().setPrompt("a red circle moving right").setSeed(7)
+                    .setSteps(10).setPlan(Plan.newBuilder().setPreset("flowblending")).build()));
+            assertThrows(StatusRuntimeException.class, () -> c.generate(GenerateRequest.newBuilder()
+                    .setPrompt("a red circle moving right").setSteps(100_000).build()));
+
+            var reg = c.registry;
+            assertEquals(1.0, reg.get(OrchestratorMetrics.GENERATIONS).tags("plan", "flowblending", "outcome", "success")
+                    .counter().count());
+            assertEquals(1, reg.get(OrchestratorMetrics.GENERATION_DURATION).tags("plan", "flowblending").timer().count());
+            assertEquals(1.0, reg.get(OrchestratorMetrics.GENERATIONS).tags("plan", OrchestratorMetrics.NO_PLAN,
+                    "outcome", "INVALID_ARGUMENT").counter().count());
+            Map<String, dev.flowblend.proto.generation.StepList> served = r.getMetadata().getServedMap();
+            for (String pool : List.of("large", "small")) {
+                assertEquals(served.get(pool).getStepsCount(),
+                        reg.get(OrchestratorMetrics.STEP_DURATION).tags("pool", pool).timer().count(), pool);
+                assertEquals(1.0, reg.get(OrchestratorMetrics.POOL_ENDPOINTS).tags("pool", pool).gauge().value());
+                assertEquals(1.0, reg.get(OrchestratorMetrics.POOL_HEALTHY).tags("pool", pool).gauge().value());
+                assertEquals(0.0, reg.get(OrchestratorMetrics.POOL_INFLIGHT).tags("pool", pool).gauge().value());
+            }
+            assertEquals(0.0, reg.get(OrchestratorMetrics.RUNNING).gauge().value());
+            assertEquals(0.0, reg.get(OrchestratorMetrics.QUEUED).gauge().value());
+            // one prompt encoded once and its negative prompt once: two misses, no hit yet
+            assertEquals(2.0, reg.get(OrchestratorMetrics.PROMPT_REQUESTS).tags("result", "miss").functionCounter().count());
+            assertEquals(0.0, reg.get(OrchestratorMetrics.PROMPT_HIT_RATIO).gauge().value());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void health_smallPoolWithoutAWorker_generationServiceNotServingWhileTheProcessStaysLive() throws Exception {
+        try (TestCluster c = new TestCluster(false, 0, List.of("inproc-nobody-listens:1"), null)) {
+            await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.NOT_SERVING);
+            assertEquals(ServingStatus.SERVING, c.health(""));
+            assertEquals(0.0, c.registry.get(OrchestratorMetrics.POOL_HEALTHY).tags("pool", "small").gauge().value());
+            assertEquals(1.0, c.registry.get(OrchestratorMetrics.POOL_HEALTHY).tags("pool", "large").gauge().value());
+        }
+    }
+
+    @Test
+    void health_everyPoolServed_generationServiceServing() throws Exception {
+        try (TestCluster c = new TestCluster(false, 1, List.of(), null)) {
+            assertEquals(ServingStatus.SERVING, c.health(GenerationServiceGrpc.SERVICE_NAME));
+            assertEquals(ServingStatus.SERVING, c.health(""));
+        }
+    }
+
+    private static <T> void await(Supplier<T> probe, T want) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        T got = probe.get();
+        while (!want.equals(got) && System.nanoTime() < deadline) {
+            Thread.sleep(50);  // the health checks run every 2 s on the orchestrator's own clock
+            got = probe.get();
+        }
+        assertEquals(want, got);
+    }
+}
