@@ -43,7 +43,7 @@ final class WorkerPool implements AutoCloseable {
     private final Resolver resolver;
     private final AtomicLong turn = new AtomicLong();
     private volatile List<Endpoint> endpoints = List.of();
-    private volatile String dnsError;  // the last lookup's failure, null once it resolves; logged on change
+    private volatile String dnsError;  // the first failure of the current run of failed lookups; null once it resolves
 
     WorkerPool(OrchestratorConfig.PoolConfig config, Function<String, Endpoint> endpointFactory, Resolver resolver) {
         this.config = config;
@@ -70,7 +70,8 @@ final class WorkerPool implements AutoCloseable {
 
     /**
      * Re-resolves the DNS name (no-op for static pools). A failed lookup keeps the current list
-     * (health checks mark dead workers) and is logged once per change, naming pool and name.
+     * (health checks mark dead workers) and is logged when the name stops resolving and when it
+     * resolves again, naming pool and name.
      */
     void refresh() {
         if (config.dns() == null) {
@@ -84,8 +85,10 @@ final class WorkerPool implements AutoCloseable {
                         .with("endpoints", endpoints.size()).toString());
             }
         } catch (UnknownHostException e) {
+            // The JDK's negative cache answers later lookups with a shorter message: the state,
+            // not the text, decides whether this is news.
             String why = String.valueOf(e.getMessage());
-            if (!why.equals(dnsError)) {
+            if (dnsError == null) {
                 dnsError = why;
                 LOG.warning(Event.of("pool_dns_unresolved").with("pool", name()).with("dns", config.dns())
                         .with("error", why).with("endpoints_kept", endpoints.size()).toString());

@@ -58,6 +58,12 @@ class WorkerPoolTest {
         fail[0] = true;
         pool.refresh();
         assertEquals(List.of("10.0.0.9:8001"), addresses(pool));
+        assertEquals("large.svc:8001", pool.dnsError());
+        pool.refresh();  // the lookup keeps failing: the first reason stands (it is what was logged)
+        assertEquals("large.svc:8001", pool.dnsError());
+        fail[0] = false;
+        pool.refresh();
+        assertNull(pool.dnsError());
         pool.close();
     }
 
