@@ -19,7 +19,7 @@ public record Manifest(String family, List<ModelEntry> models, Conventions conve
         models = List.copyOf(models);
     }
 
-    /** Sampling conventions (see ../shared/notes/flow-matching.md): flow prediction, shifted Euler. */
+    /** Sampling conventions: flow prediction, shifted-sigma Euler (docs/architecture.md, "A generation, step by step"). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Conventions(String predictionType, double timestepScale, double sigmaShift, int defaultSteps,
                               double defaultGuidanceScale, int[] latentShape, int[] videoShape, double frameRate) {

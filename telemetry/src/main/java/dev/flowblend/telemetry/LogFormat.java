@@ -1,7 +1,5 @@
 package dev.flowblend.telemetry;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -41,11 +39,22 @@ public final class LogFormat extends Formatter {
         if (r.getThrown() != null) {
             b.append(" error=");
             Event.appendValue(b, r.getThrown().toString());
-            StringWriter trace = new StringWriter();
-            r.getThrown().printStackTrace(new PrintWriter(trace));
-            trace.toString().lines().skip(1).forEach(l -> b.append('\n').append('\t').append(l.strip()));
+            appendTrace(b, r.getThrown());
         }
         return b.append('\n').toString();
+    }
+
+    /** The frames of {@code t}, then each cause with its frames, a line each, tab-indented. */
+    private static void appendTrace(StringBuilder b, Throwable t) {
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable c = t; c != null && seen.add(c); c = c.getCause()) {
+            if (c != t) {
+                b.append("\n\tCaused by: ").append(c);
+            }
+            for (StackTraceElement e : c.getStackTrace()) {
+                b.append("\n\tat ").append(e);
+            }
+        }
     }
 
     private static String shortName(String logger) {

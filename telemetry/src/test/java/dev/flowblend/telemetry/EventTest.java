@@ -22,12 +22,14 @@ class EventTest {
         LogRecord r = new LogRecord(Level.SEVERE, Event.of("batch_failed").with("model", "m").toString());
         r.setLoggerName("dev.flowblend.worker.DynamicBatcher");
         r.setMillis(0);
-        r.setThrown(new IllegalStateException("boom"));
-        String[] lines = new LogFormat().format(r).split("\n");
+        r.setThrown(new IllegalStateException("boom", new java.io.IOException("disk")));
+        String text = new LogFormat().format(r);
+        String[] lines = text.split("\n");
         assertTrue(lines[0].startsWith("ts=1970-01-01T00:00:00Z level=SEVERE logger=DynamicBatcher thread="), lines[0]);
         assertTrue(lines[0].endsWith(" event=batch_failed model=m error=\"java.lang.IllegalStateException: boom\""),
                 lines[0]);
         assertTrue(lines[1].startsWith("\tat dev.flowblend.telemetry.EventTest."), lines[1]);
+        assertTrue(text.contains("\n\tCaused by: java.io.IOException: disk\n\tat "), text);
     }
 
     @Test
