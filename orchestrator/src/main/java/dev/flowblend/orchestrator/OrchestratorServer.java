@@ -119,11 +119,12 @@ public final class OrchestratorServer implements AutoCloseable {
         health.setStatus("", ServingStatus.SERVING);  // liveness: the process is up and answering
         readiness = new Readiness(backend, neededPools(defaultPlan), ready -> health.setStatus(
                 GenerationServiceGrpc.SERVICE_NAME, ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
-        readiness.check();
-        scheduler.scheduleWithFixedDelay(readiness::check, config.healthCheckMillis(), config.healthCheckMillis(),
-                TimeUnit.MILLISECONDS);
-        LOG.info(Event.of("orchestrator_ready").with("address", config.host() + ":" + port())
-                .with("serving", readiness.ready()).toString());
+        // NOT_SERVING until the first round of health checks has answered: a pool is not assumed served
+        health.setStatus(GenerationServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+        scheduler.scheduleWithFixedDelay(readiness::check, backend.healthCheckTimeoutMillis() + 50,
+                config.healthCheckMillis(), TimeUnit.MILLISECONDS);
+        LOG.info(Event.of("orchestrator_started").with("address", config.host() + ":" + port())
+                .with("first_readiness_check_ms", backend.healthCheckTimeoutMillis() + 50).toString());
         return this;
     }
 

@@ -81,7 +81,7 @@ public final class RemoteBackend implements Backend {
             pools.put(pc.name(), pool);
             metrics.bindPool(pool);
             long hc = config.healthCheckMillis();
-            tasks.add(scheduler.scheduleWithFixedDelay(() -> pool.checkHealth(Math.min(hc, 1000)), 0, hc,
+            tasks.add(scheduler.scheduleWithFixedDelay(() -> pool.checkHealth(healthCheckTimeoutMillis()), 0, hc,
                     TimeUnit.MILLISECONDS));
             if (pc.dns() != null) {
                 tasks.add(scheduler.scheduleWithFixedDelay(pool::refresh, pc.dnsRefreshMillis(), pc.dnsRefreshMillis(),
@@ -333,6 +333,11 @@ public final class RemoteBackend implements Backend {
     public String poolModel(String pool) {
         WorkerPool p = pools.get(pool);
         return p == null ? null : p.model();
+    }
+
+    /** How long one health check of an endpoint may take; every check of a round has answered after it. */
+    long healthCheckTimeoutMillis() {
+        return Math.min(config.healthCheckMillis(), 1000);
     }
 
     /**

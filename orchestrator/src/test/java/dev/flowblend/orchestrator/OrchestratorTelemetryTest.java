@@ -66,10 +66,13 @@ class OrchestratorTelemetryTest {
     }
 
     @Test
-    void health_everyPoolServed_generationServiceServing() throws Exception {
+    @Timeout(60)
+    void health_everyPoolServed_notServingUntilTheFirstHealthChecksThenServing() throws Exception {
         try (TestCluster c = new TestCluster(false, 1, List.of(), null)) {
-            assertEquals(ServingStatus.SERVING, c.health(GenerationServiceGrpc.SERVICE_NAME));
+            // nothing is assumed: readiness waits for the first round of health checks (up to 1 s)
+            assertEquals(ServingStatus.NOT_SERVING, c.health(GenerationServiceGrpc.SERVICE_NAME));
             assertEquals(ServingStatus.SERVING, c.health(""));
+            await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.SERVING);
         }
     }
 
