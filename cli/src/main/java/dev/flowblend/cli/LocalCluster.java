@@ -3,6 +3,7 @@ package dev.flowblend.cli;
 import dev.flowblend.orchestrator.OrchestratorConfig;
 import dev.flowblend.runtime.Json;
 import dev.flowblend.worker.WorkerConfig;
+import dev.flowblend.proto.generation.GenerationServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -71,10 +72,12 @@ final class LocalCluster implements AutoCloseable {
         }
         start("orchestrator", List.of("orchestrator", "--cluster", file.toString()));
         for (WorkerConfig w : workers) {
-            awaitServing("worker " + w.name(), w.port());
+            awaitServing("worker " + w.name(), w.port(), "");
         }
         this.orchestratorTarget = "127.0.0.1:" + config.orchestrator().port();
-        awaitServing("orchestrator", config.orchestrator().port());
+        // readiness, not liveness: every pool has a worker the orchestrator has reached (the first
+        // request must not race the orchestrator's first connection to a worker that just started)
+        awaitServing("orchestrator", config.orchestrator().port(), GenerationServiceGrpc.SERVICE_NAME);
     }
 
     String target() {
@@ -104,7 +107,7 @@ final class LocalCluster implements AutoCloseable {
         processes.add(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start());
     }
 
-    private void awaitServing(String what, int port) throws InterruptedException, IOException {
+    private void awaitServing(String what, int port, String service) throws InterruptedException, IOException {
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -117,7 +120,7 @@ final class LocalCluster implements AutoCloseable {
                 }
                 try {
                     HealthCheckResponse r = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
-                            .check(HealthCheckRequest.getDefaultInstance());
+                            .check(HealthCheckRequest.newBuilder().setService(service).build());
                     if (r.getStatus() == HealthCheckResponse.ServingStatus.SERVING) {
                         return;
                     }

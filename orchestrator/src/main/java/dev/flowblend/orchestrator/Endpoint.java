@@ -140,6 +140,11 @@ final class Endpoint implements AutoCloseable {
                             public void onError(Throwable t) {
                                 Status s = Status.fromThrowable(t);
                                 setHealthy(false, "health check: " + s.getCode() + " " + s.getDescription());
+                                if (s.getCode() == Status.Code.UNAVAILABLE) {
+                                    // the next check (and call) connects at once instead of after an
+                                    // exponential backoff that grows to minutes while a worker is away
+                                    channel.resetConnectBackoff();
+                                }
                             }
 
                             @Override

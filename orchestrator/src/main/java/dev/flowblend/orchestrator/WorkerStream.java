@@ -5,6 +5,7 @@ import dev.flowblend.proto.inference.InferParameter;
 import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.proto.inference.ModelInferResponse;
 import dev.flowblend.proto.inference.ModelStreamInferResponse;
+import dev.flowblend.telemetry.Event;
 import io.grpc.Context;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -15,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
 
 /**
  * The orchestrator's end of one worker's ModelStreamInfer stream: every step sent to that worker
@@ -32,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * answered and dropped. Thread-safe. Owned by its {@link Endpoint}, which closes it.
  */
 final class WorkerStream {
+    private static final Logger LOG = Logger.getLogger(WorkerStream.class.getName());
     /** Parameters of a refused request's answer, as our workers set them (InferStream). */
     static final String ERROR_CODE = "error_code";
     static final String CONTEXT_MISS_PARAMETER = "context_miss";
@@ -119,6 +122,7 @@ final class WorkerStream {
         });
         StreamObserver<ModelInferRequest> requests;  // written under the WorkerStream's lock
         volatile boolean ended;
+        volatile String endReason = "";
 
         void send(String id, ModelInferRequest request, long deadlineMillis, StreamObserver<ModelInferResponse> obs) {
             pending.put(id, new Pending(request, deadlineMillis, obs));
@@ -138,7 +142,7 @@ final class WorkerStream {
             if (unsupported) {
                 unary.send(request.toBuilder().clearId().build(), deadlineMillis, obs);
             } else {
-                obs.onError(Status.UNAVAILABLE.withDescription("stream to worker " + address + " ended")
+                obs.onError(Status.UNAVAILABLE.withDescription("stream to worker " + address + " ended: " + endReason)
                         .asRuntimeException());
             }
         }
@@ -185,6 +189,7 @@ final class WorkerStream {
         @Override
         public void onError(Throwable t) {
             Status status = Status.fromThrowable(t);
+            endReason = status.getCode() + " " + status.getDescription();
             ended = true;
             if (status.getCode() == Status.Code.UNIMPLEMENTED) {
                 unsupported = true;  // a worker without streaming: this and every later request go unary
@@ -197,12 +202,16 @@ final class WorkerStream {
                 }
                 return;
             }
-            failAll(Status.UNAVAILABLE.withDescription("stream to worker " + address + " broke: " + status.getCode()
-                    + " " + status.getDescription()));
+            LOG.info(Event.of("worker_stream_ended").with("worker", address).with("reason", endReason)
+                    .with("requests_in_flight", pending.size()).toString());
+            failAll(Status.UNAVAILABLE.withDescription("stream to worker " + address + " broke: " + endReason));
         }
 
         @Override
         public void onCompleted() {
+            endReason = "the worker ended it (draining)";
+            LOG.info(Event.of("worker_stream_ended").with("worker", address).with("reason", endReason)
+                    .with("requests_in_flight", pending.size()).toString());
             ended = true;
             failAll(Status.UNAVAILABLE.withDescription("worker " + address + " ended the stream (draining)"));
         }

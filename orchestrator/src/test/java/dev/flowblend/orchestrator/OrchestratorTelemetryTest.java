@@ -56,8 +56,10 @@ class OrchestratorTelemetryTest {
 
     @Test
     @Timeout(60)
-    void health_smallPoolWithoutAWorker_generationServiceNotServingWhileTheProcessStaysLive() throws Exception {
-        try (TestCluster c = new TestCluster(false, 0, List.of("inproc-nobody-listens:1"), null)) {
+    void health_onlySmallWorkerGoes_generationServiceNotServingWhileTheProcessStaysLive() throws Exception {
+        try (TestCluster c = new TestCluster(false, 1, List.of(), null)) {
+            await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.SERVING);
+            c.workers.get(1).close();  // the small pool's only worker
             await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.NOT_SERVING);
             assertEquals(ServingStatus.SERVING, c.health(""));
             assertEquals(0.0, c.registry.get(OrchestratorMetrics.POOL_HEALTHY).tags("pool", "small").gauge().value());

@@ -184,6 +184,49 @@ class RemoteBackendTest {
     }
 
     @Test
+    @Timeout(60)
+    void velocity_workerAwayForSecondsThenStarts_inServiceWithinAHealthCheckNotAfterTheGrownBackoff()
+            throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
+                new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of("127.0.0.1:" + port), null, 0)),
+                null, null, null, Map.of(), null, 0, 0, 200, 0, 0, null, true, null);
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        WorkerConfig wc = new WorkerConfig("late-0", "small", "127.0.0.1", port, null, List.of("velocity-small"),
+                RuntimeOptions.cpu(1), null, null, 0, 1, 0, null);
+        try (RemoteBackend r = new RemoteBackend(TestCluster.FAMILY, config,
+                OrchestratorServer.nettyChannels(64 << 20), s)) {
+            Conditioning cond = Conditioning.of(ones(CONTEXT), 1);
+            // 3 s with nothing listening: left alone, the channel's reconnect backoff grows to
+            // 1 + 1.6 + 2.56 s (±20%), so its next attempt would come more than a second after the worker
+            Thread.sleep(3000);
+            try (WorkerServer late = new WorkerServer(wc, TestCluster.FAMILY,
+                    io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
+                            new java.net.InetSocketAddress("127.0.0.1", port))).start()) {
+                long started = System.nanoTime();
+                String served = null;
+                while (served == null && System.nanoTime() - started < 10_000_000_000L) {
+                    try {
+                        served = r.velocity("small", ones(LATENT), new float[] {1f}, cond, 1).worker();
+                    } catch (BackendException e) {
+                        Thread.sleep(20);
+                    }
+                }
+                long tookMillis = (System.nanoTime() - started) / 1_000_000;
+                assertEquals("late-0", served);
+                // every failed health check (each 200 ms) ends the backoff, so the next one connects
+                assertTrue(tookMillis < 900, "in service " + tookMillis + " ms after the worker started");
+            }
+        } finally {
+            s.shutdownNow();
+        }
+    }
+
+    @Test
     void velocity_serverClosesWithoutResponse_internalNamingTheWorker() throws Exception {
         // A raw handler: grpc-java's own stubs refuse to close a unary call OK without a message,
         // but another OIP server (or a proxy) may. It has no ModelStreamInfer either, so this also
