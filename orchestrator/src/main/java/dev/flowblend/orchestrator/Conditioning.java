@@ -1,10 +1,8 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.Wire;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * The text contexts of one generation's velocity batch: [cond, uncond] with guidance, [cond]
@@ -20,11 +18,6 @@ public record Conditioning(String id, float[] context, int batch) {
     private static String hash(float[] a) {
         ByteBuffer b = ByteBuffer.allocate(a.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(a);
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(b.array());
-            return "ctx-" + HexFormat.of().formatHex(d, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Wire.contextId(b);
     }
 }

@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.Wire;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.flowblend.proto.inference.InferParameter;
@@ -45,10 +46,7 @@ import java.util.logging.Logger;
 public final class RemoteBackend implements Backend {
     private static final Logger LOG = Logger.getLogger(RemoteBackend.class.getName());
     static final Metadata.Key<String> CONTEXT_MISS =
-            Metadata.Key.of("flowblend-context-miss", Metadata.ASCII_STRING_MARSHALLER);
-    /** Response parameters in which our workers report a request's queue and model time. */
-    static final String QUEUE_MICROS = "queue_us";
-    static final String COMPUTE_MICROS = "compute_us";
+            Metadata.Key.of(Wire.CONTEXT_MISS_TRAILER, Metadata.ASCII_STRING_MARSHALLER);
 
     private final ModelFamily family;
     private final OrchestratorConfig config;
@@ -117,7 +115,7 @@ public final class RemoteBackend implements Backend {
         }
         List<TensorSpec> specs = family.byName(p.model()).orElseThrow().inputs();
         ModelInferRequest.Builder req = request(p.model())
-                .putParameters("context_id", InferParameter.newBuilder().setStringParam(conditioning.id()).build());
+                .putParameters(Wire.CONTEXT_ID, InferParameter.newBuilder().setStringParam(conditioning.id()).build());
         for (TensorSpec t : specs) {
             switch (t.name()) {
                 case "latent" -> req.addInputs(input(t, batch))
@@ -134,8 +132,8 @@ public final class RemoteBackend implements Backend {
         TensorSpec ctxSpec = family.byName(p.model()).orElseThrow().input("context");
         return call(pool, req, new ContextAttachment(conditioning, ctxSpec, batch)).thenApply(r -> {
             try {
-                return new Velocity(floats(r.response()), r.worker(), millis(r.response(), QUEUE_MICROS),
-                        millis(r.response(), COMPUTE_MICROS));
+                return new Velocity(floats(r.response()), r.worker(), millis(r.response(), Wire.QUEUE_MICROS),
+                        millis(r.response(), Wire.COMPUTE_MICROS));
             } catch (BackendException e) {
                 throw new CompletionException(e);
             }
@@ -234,7 +232,7 @@ public final class RemoteBackend implements Backend {
                 LOG.info(Event.of("step_failover").with("pool", poolName).with("model", base.getModelName())
                         .with("from", tried.get(0).address()).with("to", e.address()).with("tries", attempts).toString());
             }
-            InferParameter w = response.getParametersMap().get("worker_id");
+            InferParameter w = response.getParametersMap().get(Wire.WORKER_ID);
             result.complete(new Reply(response, w != null && !w.getStringParam().isEmpty() ? w.getStringParam() : e.address()));
         }
 

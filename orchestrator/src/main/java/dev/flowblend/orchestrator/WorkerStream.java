@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.Wire;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import dev.flowblend.proto.inference.InferParameter;
 import dev.flowblend.proto.inference.ModelInferRequest;
@@ -35,9 +36,6 @@ import java.util.logging.Logger;
  */
 final class WorkerStream {
     private static final Logger LOG = Logger.getLogger(WorkerStream.class.getName());
-    /** Parameters of a refused request's answer, as our workers set them (InferStream). */
-    static final String ERROR_CODE = "error_code";
-    static final String CONTEXT_MISS_PARAMETER = "context_miss";
 
     private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub;
     private final ScheduledExecutorService timers;
@@ -170,7 +168,7 @@ final class WorkerStream {
             }
             Map<String, InferParameter> params = r.getInferResponse().getParametersMap();
             Status status = Status.INTERNAL;
-            InferParameter code = params.get(ERROR_CODE);
+            InferParameter code = params.get(Wire.ERROR_CODE);
             if (code != null) {
                 try {
                     status = Status.fromCode(Status.Code.valueOf(code.getStringParam()));
@@ -179,7 +177,7 @@ final class WorkerStream {
                 }
             }
             Metadata trailers = new Metadata();
-            InferParameter miss = params.get(CONTEXT_MISS_PARAMETER);
+            InferParameter miss = params.get(Wire.CONTEXT_MISS);
             if (miss != null) {
                 trailers.put(RemoteBackend.CONTEXT_MISS, miss.getStringParam());
             }

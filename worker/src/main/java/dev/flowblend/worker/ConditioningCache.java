@@ -31,6 +31,15 @@ final class ConditioningCache {
         }
     }
 
+    /** Stores {@code bytes} unless {@code id} is cached already; true when this call stored it. */
+    boolean putIfAbsent(String id, ByteString bytes) {
+        return enabled && cache.asMap().putIfAbsent(id, bytes) == null;
+    }
+
+    void remove(String id) {
+        cache.invalidate(id);
+    }
+
     /** The cached bytes, or null on a miss (evicted, expired, or never sent). */
     ByteString get(String id) {
         return enabled ? cache.getIfPresent(id) : null;

@@ -1,5 +1,6 @@
 package dev.flowblend.worker;
 
+import dev.flowblend.runtime.Wire;
 import com.google.protobuf.ByteString;
 import dev.flowblend.proto.inference.InferParameter;
 import dev.flowblend.proto.inference.InferTensorContents;
@@ -22,9 +23,7 @@ import java.util.Map;
  * batcher's inputs. Every refusal names the field and the limit. Stateless apart from the cache.
  */
 final class InferRequests {
-    /** Request parameter naming the conditioning input's cache key. */
-    static final String CONTEXT_ID = "context_id";
-    /** The input that may travel by reference. */
+    /** The input that may travel by reference (parameter context_id). */
     static final String CONDITIONING_INPUT = "context";
 
     private final ConditioningCache cache;
@@ -35,8 +34,19 @@ final class InferRequests {
         this.maxBatch = maxBatch;
     }
 
-    /** Inputs in manifest order plus the sample count. */
-    record Parsed(List<ByteBuffer> inputs, int batch, List<Integer> outputs) {
+    /**
+     * Inputs in manifest order plus the sample count; {@code storedContext} is the id this request
+     * added to the conditioning cache (null if none), so a request refused after parsing can take
+     * it back out ({@link #forget}).
+     */
+    record Parsed(List<ByteBuffer> inputs, int batch, List<Integer> outputs, String storedContext) {
+    }
+
+    /** Takes back what {@link #parse} stored for a request that was then refused (e.g. a full queue). */
+    void forget(Parsed p) {
+        if (p.storedContext() != null) {
+            cache.remove(p.storedContext());
+        }
     }
 
     Parsed parse(ModelInferRequest req, HostedModel hosted) throws InferException {
@@ -51,7 +61,7 @@ final class InferRequests {
             throw InferException.invalid("raw_input_contents has " + req.getRawInputContentsCount()
                     + " entries but inputs has " + req.getInputsCount() + "; they must match one to one");
         }
-        String contextId = stringParam(req.getParametersMap(), CONTEXT_ID);
+        String contextId = stringParam(req.getParametersMap(), Wire.CONTEXT_ID);
         Map<String, ByteString> given = new HashMap<>();
         int batch = -1;
         for (int i = 0; i < req.getInputsCount(); i++) {
@@ -80,10 +90,19 @@ final class InferRequests {
             given.put(t.name(), bytes);
         }
         TensorSpec cond = spec.input(CONDITIONING_INPUT);
+        ByteString toStore = null;
         if (cond != null && contextId != null) {
             ByteString ctx = given.get(CONDITIONING_INPUT);
             if (ctx != null) {
-                cache.put(contextId, ctx);
+                // content-addressed: an id is stored only with the bytes it names, so no caller can
+                // make another prompt's id stand for its context
+                String actual = Wire.contextId(ctx.asReadOnlyByteBuffer());
+                if (!actual.equals(contextId)) {
+                    throw InferException.invalid("context_id '" + contextId + "' does not name the 'context' "
+                            + "input sent with it (its content id is '" + actual + "'); an id is the SHA-256 of the "
+                            + "context's little-endian bytes");
+                }
+                toStore = ctx;
             } else {
                 ByteString cached = cache.get(contextId);
                 if (cached == null) {
@@ -109,7 +128,10 @@ final class InferRequests {
         if (batch > maxBatch) {
             throw InferException.invalid("batch of " + batch + " samples exceeds max_batch_size " + maxBatch);
         }
-        return new Parsed(ordered, batch, requestedOutputs(req, spec));
+        List<Integer> outputs = requestedOutputs(req, spec);
+        // stored last: a request refused by any check above leaves the cache as it was
+        String stored = toStore != null && cache.putIfAbsent(contextId, toStore) ? contextId : null;
+        return new Parsed(ordered, batch, outputs, stored);
     }
 
     private static int checkShape(String m, TensorSpec t, ModelInferRequest.InferInputTensor in)

@@ -1,5 +1,6 @@
 package dev.flowblend.worker;
 
+import dev.flowblend.runtime.Wire;
 import dev.flowblend.proto.inference.InferParameter;
 import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.proto.inference.ModelInferResponse;
@@ -31,8 +32,6 @@ import java.util.ArrayDeque;
  * lock, since a transport may deliver the next request on the requesting thread.
  */
 final class InferStream implements StreamObserver<ModelInferRequest> {
-    static final String ERROR_CODE = "error_code";
-    static final String CONTEXT_MISS = "context_miss";
 
     private final InferenceService service;
     private final ServerCallStreamObserver<ModelStreamInferResponse> out;
@@ -186,9 +185,9 @@ final class InferStream implements StreamObserver<ModelInferRequest> {
         public void failed(Status status, String contextMiss) {
             ModelInferResponse.Builder r = ModelInferResponse.newBuilder().setModelName(request.getModelName())
                     .setId(request.getId())
-                    .putParameters(ERROR_CODE, InferParameter.newBuilder().setStringParam(status.getCode().name()).build());
+                    .putParameters(Wire.ERROR_CODE, InferParameter.newBuilder().setStringParam(status.getCode().name()).build());
             if (contextMiss != null) {
-                r.putParameters(CONTEXT_MISS, InferParameter.newBuilder().setStringParam(contextMiss).build());
+                r.putParameters(Wire.CONTEXT_MISS, InferParameter.newBuilder().setStringParam(contextMiss).build());
             }
             answered(ModelStreamInferResponse.newBuilder()
                     .setErrorMessage(status.getCode() + ": " + status.getDescription()).setInferResponse(r).build());

@@ -1,5 +1,6 @@
 package dev.flowblend.worker;
 
+import dev.flowblend.runtime.Wire;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import dev.flowblend.proto.inference.InferParameter;
@@ -40,12 +41,8 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     private static final Logger LOG = Logger.getLogger(InferenceService.class.getName());
     /** Trailer set on a conditioning-cache miss, so clients can resend without parsing text. */
     static final Metadata.Key<String> CONTEXT_MISS =
-            Metadata.Key.of("flowblend-context-miss", Metadata.ASCII_STRING_MARSHALLER);
+            Metadata.Key.of(Wire.CONTEXT_MISS_TRAILER, Metadata.ASCII_STRING_MARSHALLER);
 
-    /** Response parameters: the merged batch's size, and this request's queue and model time. */
-    static final String BATCH_SIZE = "batch_size";
-    static final String QUEUE_MICROS = "queue_us";
-    static final String COMPUTE_MICROS = "compute_us";
 
     private final String workerName;
     private final Map<String, HostedModel> models;
@@ -187,14 +184,19 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         meters.pending.incrementAndGet();  // answered by exactly one of the catch blocks or the Reply
         try {
             InferRequests.Parsed p = requests.parse(request, m);
-            m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.batch(), cancellation,
-                    new Reply(request, m, p, outcome)));
+            try {
+                m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.batch(), cancellation,
+                        new Reply(request, m, p, outcome)));
+            } catch (InferException | RuntimeException refused) {
+                requests.forget(p);  // a refused request stores nothing
+                throw refused;
+            }
         } catch (InferException e) {
             meters.pending.decrementAndGet();
             meters.failed(e.code());
             String miss = null;
             if (e.code() == Status.Code.FAILED_PRECONDITION) {
-                InferParameter id = request.getParametersMap().get(InferRequests.CONTEXT_ID);
+                InferParameter id = request.getParametersMap().get(Wire.CONTEXT_ID);
                 miss = id == null ? "" : id.getStringParam();
             }
             outcome.failed(e.status(), miss);
@@ -261,10 +263,10 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             }
             ModelInferResponse.Builder b = ModelInferResponse.newBuilder().setModelName(model.spec().name())
                     .setModelVersion("1").setId(request.getId())
-                    .putParameters("worker_id", InferParameter.newBuilder().setStringParam(workerName).build())
-                    .putParameters(BATCH_SIZE, InferParameter.newBuilder().setInt64Param(served.batchSize()).build())
-                    .putParameters(QUEUE_MICROS, micros(served.queueNanos()))
-                    .putParameters(COMPUTE_MICROS, micros(served.computeNanos()));
+                    .putParameters(Wire.WORKER_ID, InferParameter.newBuilder().setStringParam(workerName).build())
+                    .putParameters(Wire.BATCH_SIZE, InferParameter.newBuilder().setInt64Param(served.batchSize()).build())
+                    .putParameters(Wire.QUEUE_MICROS, micros(served.queueNanos()))
+                    .putParameters(Wire.COMPUTE_MICROS, micros(served.computeNanos()));
             for (int i : parsed.outputs()) {
                 TensorSpec t = model.spec().outputs().get(i);
                 ModelInferResponse.InferOutputTensor.Builder o = ModelInferResponse.InferOutputTensor.newBuilder()

@@ -1,5 +1,6 @@
 package dev.flowblend.worker;
 
+import dev.flowblend.runtime.Wire;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +43,7 @@ class BatchingTest {
                 merged.add(f.get(30, TimeUnit.SECONDS));
             }
             for (int i = 0; i < 4; i++) {
-                assertEquals(8, merged.get(i).getParametersMap().get("batch_size").getInt64Param());
+                assertEquals(8, merged.get(i).getParametersMap().get(Wire.BATCH_SIZE).getInt64Param());
             }
             // each request alone (a batch of its own 2 samples) gives the same values to rounding
             WorkerConfig solo = c.withBatching(new WorkerConfig.Batching(2, 0, 16));

@@ -1,5 +1,6 @@
 package dev.flowblend.worker;
 
+import dev.flowblend.runtime.Wire;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -145,7 +146,7 @@ class InferStreamTest {
         Map<String, ModelStreamInferResponse> got = take(3);
         assertEquals("", got.get("a").getErrorMessage());
         assertArrayEquals(floats(got.get("a")), floats(got.get("c")));
-        assertEquals("NOT_FOUND", got.get("b").getInferResponse().getParametersMap().get(InferStream.ERROR_CODE)
+        assertEquals("NOT_FOUND", got.get("b").getInferResponse().getParametersMap().get(Wire.ERROR_CODE)
                 .getStringParam());
         assertTrue(got.get("b").getErrorMessage().contains("model 'velocity-huge' is not hosted"),
                 got.get("b").getErrorMessage());
@@ -168,8 +169,8 @@ class InferStreamTest {
         requests.onNext(r.build());
         ModelStreamInferResponse a = take(1).get("x");
         Map<String, InferParameter> p = a.getInferResponse().getParametersMap();
-        assertEquals("FAILED_PRECONDITION", p.get(InferStream.ERROR_CODE).getStringParam());
-        assertEquals("ctx-never-sent", p.get(InferStream.CONTEXT_MISS).getStringParam());
+        assertEquals("FAILED_PRECONDITION", p.get(Wire.ERROR_CODE).getStringParam());
+        assertEquals("ctx-never-sent", p.get(Wire.CONTEXT_MISS).getStringParam());
         requests.onCompleted();
     }
 

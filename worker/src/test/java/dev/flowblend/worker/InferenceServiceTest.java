@@ -1,5 +1,6 @@
 package dev.flowblend.worker;
 
+import dev.flowblend.runtime.Wire;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,7 +94,7 @@ class InferenceServiceTest {
         assertTrue(maxErr < 1e-4, "max |onnxruntime - torch| = " + maxErr);
         assertEquals(java.util.Arrays.stream(golden.shape("outputs", "velocity")).boxed().toList(),
                 r.getOutputs(0).getShapeList());
-        assertEquals("test-0", r.getParametersMap().get("worker_id").getStringParam());
+        assertEquals("test-0", r.getParametersMap().get(Wire.WORKER_ID).getStringParam());
     }
 
     @Test
@@ -195,9 +196,14 @@ class InferenceServiceTest {
         assertTrue(e.getStatus().getDescription().contains("missing input 'timestep'"), e.getMessage());
     }
 
+    /** The content id of the golden request's context input: what the orchestrator sends as context_id. */
+    static String contextIdOf(ModelInferRequest r) {
+        return Wire.contextId(r.getRawInputContents(2).asReadOnlyByteBuffer());
+    }
+
     @Test
     void modelInfer_contextById_cachedAfterFirstSendAndMissWithoutIt() {
-        InferParameter id = InferParameter.newBuilder().setStringParam("ctx-test-1").build();
+        InferParameter id = InferParameter.newBuilder().setStringParam(contextIdOf(velocityRequest().build())).build();
         float[] full = floats(stub.modelInfer(velocityRequest().putParameters("context_id", id).build()));
         ModelInferRequest full2 = velocityRequest().build();
         ModelInferRequest withoutContext = ModelInferRequest.newBuilder().setModelName("velocity-small")
