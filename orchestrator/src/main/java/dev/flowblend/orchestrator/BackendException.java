@@ -7,7 +7,9 @@ package dev.flowblend.orchestrator;
 public final class BackendException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    public enum Kind { UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED, DEADLINE_EXCEEDED, INVALID_ARGUMENT, INTERNAL }
+    /** FAILED_PRECONDITION: a model produced a non-finite output; the step cannot go on from it. */
+    public enum Kind { UNAVAILABLE, RESOURCE_EXHAUSTED, CANCELLED, DEADLINE_EXCEEDED, INVALID_ARGUMENT, FAILED_PRECONDITION,
+        INTERNAL }
 
     private final Kind kind;
 

@@ -2,6 +2,7 @@ package dev.flowblend.orchestrator;
 
 import dev.flowblend.proto.generation.BoundaryUnit;
 import dev.flowblend.proto.generation.GenerateRequest;
+import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.proto.generation.Plan;
 import dev.flowblend.proto.generation.Segment;
 import dev.flowblend.runtime.Manifest;
@@ -62,8 +63,15 @@ final class GenerationRequests {
             throw new Invalid("guidance_scale is " + g + "; must be 1 to " + limits.maxGuidanceScale()
                     + " (1 disables guidance)");
         }
-        if (r.getVideoScale() > 16) {
-            throw new Invalid("video_scale is " + r.getVideoScale() + "; must be 1 to 16 (0 means the default)");
+        // uint32 fields arrive as Java ints: compare them unsigned, or 2^31 and more would pass as negatives
+        if (Integer.toUnsignedLong(r.getVideoScale()) > 16) {
+            throw new Invalid("video_scale is " + Integer.toUnsignedString(r.getVideoScale())
+                    + "; must be 1 to 16 (0 means the default)");
+        }
+        if (r.getFormat() == VideoFormat.UNRECOGNIZED) {
+            throw new Invalid("format is " + r.getFormatValue() + "; must be one of "
+                    + java.util.Arrays.stream(VideoFormat.values()).filter(f -> f != VideoFormat.UNRECOGNIZED)
+                    .map(VideoFormat::name).toList() + " (unset: MP4)");
         }
         if (!r.getGenerationId().isEmpty() && !r.getGenerationId().matches("[A-Za-z0-9_-]{1,64}")) {
             throw new Invalid("generation_id '" + r.getGenerationId() + "' must be 1-64 of [A-Za-z0-9_-]");

@@ -192,6 +192,8 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             case UNAVAILABLE -> Status.UNAVAILABLE.withDescription(e.getMessage());
             case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
             case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION.withDescription("generation " + id + ": "
+                    + e.getMessage());
             case INTERNAL -> Status.INTERNAL.withDescription(e.getMessage());
         };
     }

@@ -268,6 +268,10 @@ public final class RemoteBackend implements Backend {
                 }
                 case CANCELLED -> result.completeExceptionally(
                         new BackendException(BackendException.Kind.CANCELLED, "cancelled", t));
+                // not a context miss (handled above): the worker's model produced NaN/Inf for these inputs
+                case FAILED_PRECONDITION -> result.completeExceptionally(new BackendException(
+                        BackendException.Kind.FAILED_PRECONDITION, "pool '" + poolName + "' worker " + e.address()
+                        + ": " + status.getDescription(), t));
                 default -> result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '"
                         + poolName + "' worker " + e.address() + " refused the request: " + code + ": "
                         + status.getDescription(), t));

@@ -80,6 +80,10 @@ final class InferRequests {
                         + batch + "; all inputs must share dimension 0");
             }
             batch = b;
+            if (raw && in.hasContents()) {
+                throw InferException.invalid("input '" + t.name() + "' has typed contents while the request uses "
+                        + "raw_input_contents; give every input one way");
+            }
             ByteString bytes = raw ? req.getRawInputContents(i) : typed(t, in.getContents(), b);
             long want = b * t.sampleBytes();
             if (bytes.size() != want) {
@@ -161,7 +165,28 @@ final class InferRequests {
         return (int) b;
     }
 
+    /** The typed contents fields by name and how many values each holds. */
+    private static Map<String, Integer> contentCounts(InferTensorContents c) {
+        Map<String, Integer> m = new java.util.LinkedHashMap<>();
+        m.put("bool_contents", c.getBoolContentsCount());
+        m.put("int_contents", c.getIntContentsCount());
+        m.put("int64_contents", c.getInt64ContentsCount());
+        m.put("uint_contents", c.getUintContentsCount());
+        m.put("uint64_contents", c.getUint64ContentsCount());
+        m.put("fp32_contents", c.getFp32ContentsCount());
+        m.put("fp64_contents", c.getFp64ContentsCount());
+        m.put("bytes_contents", c.getBytesContentsCount());
+        return m;
+    }
+
     private static ByteString typed(TensorSpec t, InferTensorContents c, int batch) throws InferException {
+        String field = t.dtype() == DType.FP32 ? "fp32_contents" : "int64_contents";
+        for (Map.Entry<String, Integer> e : contentCounts(c).entrySet()) {
+            if (e.getValue() > 0 && !e.getKey().equals(field)) {
+                throw InferException.invalid("input '" + t.name() + "' has " + e.getValue() + " " + e.getKey()
+                        + "; a " + t.dtype().wireName() + " input takes " + field + " only");
+            }
+        }
         long n = batch * t.sampleElements();
         if (t.dtype() == DType.FP32) {
             if (c.getFp32ContentsCount() != n) {
@@ -214,7 +239,8 @@ final class InferRequests {
             return idx;
         }
         for (ModelInferRequest.InferRequestedOutputTensor o : req.getOutputsList()) {
-            int i = spec.outputs().indexOf(spec.output(o.getName()));
+            TensorSpec out = spec.output(o.getName());
+            int i = out == null ? -1 : spec.outputs().indexOf(out);  // (an immutable list's indexOf(null) throws)
             if (i < 0) {
                 throw InferException.invalid("model '" + spec.name() + "' has no output '" + o.getName()
                         + "'; outputs are " + names(spec.outputs()));

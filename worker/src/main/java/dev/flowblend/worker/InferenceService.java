@@ -17,7 +17,9 @@ import dev.flowblend.proto.inference.ServerMetadataRequest;
 import dev.flowblend.proto.inference.ServerMetadataResponse;
 import dev.flowblend.proto.inference.ServerReadyRequest;
 import dev.flowblend.proto.inference.ServerReadyResponse;
+import dev.flowblend.runtime.DType;
 import dev.flowblend.runtime.TensorSpec;
+import dev.flowblend.runtime.Tensors;
 import dev.flowblend.telemetry.Event;
 import io.grpc.Context;
 import io.grpc.Metadata;
@@ -25,6 +27,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -257,6 +260,16 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         @Override
         public void completed(List<ByteBuffer> outputs, DynamicBatcher.Served served) {
             model.meters().pending.decrementAndGet();
+            String nonFinite = nonFinite(outputs);
+            if (nonFinite != null) {  // never an OK answer with NaN/Inf in it
+                model.meters().failed(Status.Code.FAILED_PRECONDITION);
+                if (outcome.wanted()) {
+                    outcome.failed(Status.FAILED_PRECONDITION.withDescription("model '" + model.spec().name()
+                            + "' produced " + nonFinite + " for this request's inputs; inputs this far from what the "
+                            + "model was trained on give no usable output"), null);
+                }
+                return;
+            }
             model.meters().succeeded(parsed.batch(), served.queueNanos(), served.computeNanos());
             if (!outcome.wanted()) {
                 return;
@@ -279,6 +292,21 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                 b.addRawOutputContents(UnsafeByteOperations.unsafeWrap(outputs.get(i)));
             }
             outcome.completed(b.build());
+        }
+
+        /** "output 'velocity' element 3 = NaN" for the first non-finite FP32 value of the requested outputs, or null. */
+        private String nonFinite(List<ByteBuffer> outputs) {
+            for (int i : parsed.outputs()) {
+                TensorSpec t = model.spec().outputs().get(i);
+                if (t.dtype() == DType.FP32) {
+                    ByteBuffer b = outputs.get(i).duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                    int bad = Tensors.firstNonFinite(b);
+                    if (bad >= 0) {
+                        return "output '" + t.name() + "' element " + bad + " = " + b.getFloat(bad * Float.BYTES);
+                    }
+                }
+            }
+            return null;
         }
 
         @Override
