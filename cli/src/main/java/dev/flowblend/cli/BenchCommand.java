@@ -38,7 +38,7 @@ final class BenchCommand implements Callable<Integer> {
             "a green triangle moving left", "a yellow circle moving down", "a magenta square moving right");
 
     @Option(names = "--runs", description = "Recorded generations per plan and mode (default: ${DEFAULT-VALUE}; "
-            + "with 10 the gRPC/in-process ratio's 95% interval was about +-0.1 on a shared 2-core VM, with 30 "
+            + "with 10 the gRPC/in-process ratio's 95%% interval was about +-0.1 on a shared 2-core VM, with 30 "
             + "+-0.04 to 0.08).")
     int runs = 30;
 

@@ -35,7 +35,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--plan", description = "Preset (flowblending, large-only, small-only) or plan file (default: the orchestrator's).")
     String plan;
 
-    @Option(names = "--out", description = "Output file; .gif writes a GIF, anything else MP4 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", description = "Output file, .mp4 or .gif (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("out.mp4");
 
     @Option(names = "--scale", description = "Pixel upscale of the written video (default: the orchestrator's).")
@@ -50,9 +50,21 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // every mistake is named before the orchestrator spends a generation on it
+        nonNegative("--steps", steps);
+        nonNegative("--scale", scale);
+        if (progressIntervalMs != null) {
+            nonNegative("--progress-interval-ms", progressIntervalMs);
+        }
+        GenerationClient.checkTarget("--target", target);
+        VideoFormat format = formatOf(out);
+        Path dir = out.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            throw new IllegalArgumentException("--out " + out + ": the folder " + dir
+                    + " does not exist or is not writable");
+        }
         GenerateRequest.Builder r = request(prompt, seed).setNegativePrompt(negative).setSteps(steps).setVideoScale(scale)
-                .setFormat(out.toString().toLowerCase(Locale.ROOT).endsWith(".gif")
-                        ? VideoFormat.VIDEO_FORMAT_GIF : VideoFormat.VIDEO_FORMAT_MP4);
+                .setFormat(format);
         if (guidance != null) {
             r.setGuidanceScale(guidance);
         }
@@ -69,6 +81,24 @@ final class GenerateCommand implements Callable<Integer> {
             System.out.println(summary(out, o));
         }
         return 0;
+    }
+
+    private static void nonNegative(String option, int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(option + " is " + value + "; must be 0 or more");
+        }
+    }
+
+    /** The container the file name asks for: .mp4 or .gif; anything else is a mistake, not an MP4. */
+    static VideoFormat formatOf(Path out) {
+        String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".gif")) {
+            return VideoFormat.VIDEO_FORMAT_GIF;
+        }
+        if (name.endsWith(".mp4")) {
+            return VideoFormat.VIDEO_FORMAT_MP4;
+        }
+        throw new IllegalArgumentException("--out " + out + ": the file name must end in .mp4 (H.264) or .gif");
     }
 
     static GenerateRequest.Builder request(String prompt, long seed) {

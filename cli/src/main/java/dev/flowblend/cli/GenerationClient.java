@@ -6,6 +6,8 @@ import dev.flowblend.proto.generation.GenerationServiceGrpc;
 import dev.flowblend.proto.generation.Progress;
 import dev.flowblend.proto.generation.Result;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +20,21 @@ final class GenerationClient implements AutoCloseable {
     private final ManagedChannel channel;
     private final GenerationServiceGrpc.GenerationServiceBlockingStub stub;
 
+    private final String target;
+
     GenerationClient(String target) {
+        checkTarget("target", target);
+        this.target = target;
         this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(256 << 20).build();
         this.stub = GenerationServiceGrpc.newBlockingStub(channel);
+    }
+
+    /** An orchestrator address is host:port (a name, an IPv4 address or a bracketed IPv6 one). */
+    static void checkTarget(String option, String target) {
+        if (target == null || !target.matches("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._-]+):\\d{1,5}")
+                || Integer.parseInt(target.substring(target.lastIndexOf(':') + 1)) > 65535) {
+            throw new IllegalArgumentException(option + " '" + target + "' must be host:port, e.g. 127.0.0.1:8100");
+        }
     }
 
     /** Result plus the client-side wall time of the whole call. */
@@ -31,7 +45,7 @@ final class GenerationClient implements AutoCloseable {
         long t0 = System.nanoTime();
         Iterator<GenerateEvent> events = stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS).generate(request);
         Result result = null;
-        while (events.hasNext()) {
+        while (hasNext(events)) {
             GenerateEvent e = events.next();
             switch (e.getEventCase()) {
                 case PROGRESS -> progress.accept(e.getProgress());
@@ -43,6 +57,19 @@ final class GenerationClient implements AutoCloseable {
             throw new IllegalStateException("the orchestrator closed the stream without a result");
         }
         return new Outcome(result, (System.nanoTime() - t0) / 1e6);
+    }
+
+    /** The stream's next event; an orchestrator that cannot be reached is named in the error. */
+    private boolean hasNext(Iterator<GenerateEvent> events) {
+        try {
+            return events.hasNext();
+        } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
+                throw new StatusRuntimeException(e.getStatus().withDescription("orchestrator at " + target + ": "
+                        + e.getStatus().getDescription()));
+            }
+            throw e;
+        }
     }
 
     @Override

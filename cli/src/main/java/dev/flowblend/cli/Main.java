@@ -34,8 +34,12 @@ public final class Main implements Runnable {
         return ex.getMessage() == null ? ex.toString() : ex.getMessage();
     }
 
+    /** No command given: the usage goes to stderr and the exit status says it was a mistake (2, as picocli's). */
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        CommandLine cl = new CommandLine(this);
+        cl.getErr().println("flowblend: no command given");
+        cl.usage(cl.getErr());
+        throw new CommandLine.ParameterException(cl, "no command given");
     }
 }

@@ -31,7 +31,12 @@ public record StagePlan(String name, Unit unit, List<Segment> segments) {
 
         @com.fasterxml.jackson.annotation.JsonCreator
         static Unit parse(String s) {
-            return Unit.valueOf(s.toUpperCase(Locale.ROOT).replace('-', '_'));
+            for (Unit u : values()) {
+                if (u.name().equals(s.toUpperCase(Locale.ROOT).replace('-', '_'))) {
+                    return u;
+                }
+            }
+            throw new IllegalArgumentException("unit is '" + s + "'; must be step_fraction or sigma");
         }
 
         @com.fasterxml.jackson.annotation.JsonValue
@@ -56,7 +61,7 @@ public record StagePlan(String name, Unit unit, List<Segment> segments) {
         name = name == null || name.isBlank() ? "custom" : name;
         unit = unit == null ? Unit.STEP_FRACTION : unit;
         if (segments == null || segments.isEmpty()) {
-            throw new IllegalArgumentException("plan '" + name + "' has no segments");
+            throw new IllegalArgumentException("plan '" + name + "' has no segments (key 'segments': [{\"pool\": ..., \"end\": ...}, ...])");
         }
         segments = List.copyOf(segments);
         double prev = unit == Unit.STEP_FRACTION ? 0.0 : 1.0;

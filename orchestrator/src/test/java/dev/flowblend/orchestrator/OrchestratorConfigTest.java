@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flowblend.runtime.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -80,5 +83,24 @@ class OrchestratorConfigTest {
         assertEquals("0.0.0.0", c.host());
         assertEquals(9100, c.metricsPort());
         assertEquals(8100, c.port());
+    }
+
+    private static String fileError(String more, Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("c.json"), "{" + POOLS + more + "}");
+        return assertThrows(IllegalArgumentException.class, () -> Json.read(f, OrchestratorConfig.class)).getMessage();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"video_scale\": 9150.5|video_scale (line 1, column |Cannot coerce Floating-point value (9150.5) to `int`",
+        "\"limits\": {\"max_steps\": \"100\"}|limits.max_steps (line 1, column |Cannot coerce String value (\"100\")",
+        "\"pools\": [{\"name\": \"large\", \"model\": \"velocity-large\", \"endpoints\": [\"a:1\"], \"dns_refersh_millis\": 5}]"
+            + "|pools[0].dns_refersh_millis (line 1, column |Unrecognized field \"dns_refersh_millis\"",
+        "\"limits\": {\"max_steps\": -1}|limits (line 1, column |limits.max_steps is -1; must be >= 1"})
+    void read_wrongTypeUnknownKeyOrBadValue_messageGivesThePathLineAndCause(String more, String where, String what,
+                                                                             @TempDir Path dir) throws Exception {
+        String m = fileError(", " + more, dir);
+        assertTrue(m.contains("c.json: " + where), m);
+        assertTrue(m.contains(what), m);
     }
 }

@@ -1,6 +1,12 @@
 package dev.flowblend.runtime;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -11,10 +17,22 @@ import java.nio.file.Path;
 
 /** The one JSON mapper for manifests, config files and plan files: snake_case keys, unknown keys rejected. */
 public final class Json {
-    private static final ObjectMapper MAPPER = new ObjectMapper()
+    private static final ObjectMapper MAPPER = strict(new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)  // "port": 9150.5 is an error, not 9150
+            .enable(SerializationFeature.INDENT_OUTPUT));
+
+    /** A number is not a string and a string is not a number: "port": "8100" is refused, not converted. */
+    private static ObjectMapper strict(ObjectMapper m) {
+        for (LogicalType t : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
+            m.coercionConfigFor(t).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        }
+        m.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        return m;
+    }
 
     private Json() {
     }
@@ -23,13 +41,49 @@ public final class Json {
         return MAPPER;
     }
 
-    /** Reads a file into {@code type}; the exception names the file and what was wrong. */
+    /**
+     * Reads a file into {@code type}; the exception names the file, the key's path
+     * ({@code limits.max_steps}, {@code segments[1].end}) and line, and what was wrong.
+     */
     public static <T> T read(Path file, Class<T> type) {
+        byte[] bytes;
         try {
-            return MAPPER.readValue(Files.readAllBytes(file), type);
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e, e);
+        }
+        try {
+            return MAPPER.readValue(bytes, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + describe(e), e);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + file + ": " + rootMessage(e), e);
         }
+    }
+
+    /** "limits.max_steps (line 12): ..." — where in the document, then the cause's own words. */
+    static String describe(JsonProcessingException e) {
+        StringBuilder where = new StringBuilder();
+        if (e instanceof JsonMappingException m) {
+            for (JsonMappingException.Reference r : m.getPath()) {
+                if (r.getFieldName() != null) {
+                    where.append(where.length() == 0 ? "" : ".").append(r.getFieldName());
+                } else if (r.getIndex() >= 0) {
+                    where.append('[').append(r.getIndex()).append(']');
+                }
+            }
+        }
+        JsonLocation loc = e.getLocation();
+        String line = loc == null || loc.getLineNr() < 1 ? "" : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+        // a config record's own validation speaks for itself (it names its field)
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String what = root instanceof IllegalArgumentException && root != e ? root.getMessage()
+                : e.getOriginalMessage().lines().findFirst().orElse("");
+        String at = where.length() == 0 ? line : line.isEmpty() ? where.toString() : where + " (" + line + ")";
+        return at.isEmpty() ? what : at + ": " + what;
     }
 
     /** A config value that may be left out: {@code value}, or {@code fallback} when it is absent. */
