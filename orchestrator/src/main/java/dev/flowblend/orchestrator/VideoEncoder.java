@@ -82,7 +82,7 @@ public final class VideoEncoder {
                     ef.isKeyFrame() ? Packet.FrameType.KEY : Packet.FrameType.INTER, null));
         }
         muxer.finish();
-        return Arrays.copyOf(buf.array(), (int) ch.size());
+        return Mp4Times.zero(Arrays.copyOf(buf.array(), (int) ch.size()));
     }
 
     /**

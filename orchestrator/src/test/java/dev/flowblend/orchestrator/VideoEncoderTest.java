@@ -54,6 +54,14 @@ class VideoEncoderTest {
     }
 
     @Test
+    void encode_mp4_sameFramesASecondLater_sameBytes() throws Exception {
+        byte[] first = VideoEncoder.encode(movingSquare(), SHAPE, VideoEncoder.Container.MP4, 2, 8.0);
+        Thread.sleep(1100);  // the MP4 header times count seconds: a stamped clock would differ now
+        byte[] second = VideoEncoder.encode(movingSquare(), SHAPE, VideoEncoder.Container.MP4, 2, 8.0);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(first, second);
+    }
+
+    @Test
     void encode_gif_twelveLoopingFramesOfScaledSize() throws Exception {
         byte[] gif = VideoEncoder.encode(movingSquare(), SHAPE, VideoEncoder.Container.GIF, 4, 8.0);
         ImageReader r = ImageIO.getImageReadersByFormatName("gif").next();
