@@ -33,7 +33,8 @@ public record OrchestratorConfig(
         int drainSeconds,
         Long progressIntervalMillis,
         Boolean workerStreams,
-        Integer metricsPort) {
+        Integer metricsPort,
+        Hedging hedging) {
 
     public OrchestratorConfig {
         host = host == null ? "127.0.0.1" : host;
@@ -41,6 +42,7 @@ public record OrchestratorConfig(
             throw new IllegalArgumentException("orchestrator port is " + port + "; must be 0 to 65535");
         }
         MetricsPort.validate("orchestrator", metricsPort, port);
+        hedging = hedging == null ? Hedging.DEFAULT : hedging;
         if (pools == null || pools.isEmpty()) {
             throw new IllegalArgumentException("orchestrator has no pools; configure at least one under 'pools'");
         }
@@ -87,37 +89,37 @@ public record OrchestratorConfig(
     public OrchestratorConfig withPort(int newPort) {
         return new OrchestratorConfig(host, newPort, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort);
+                progressIntervalMillis, workerStreams, metricsPort, hedging);
     }
 
     public OrchestratorConfig withHost(String newHost) {
         return new OrchestratorConfig(newHost, port, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort);
+                progressIntervalMillis, workerStreams, metricsPort, hedging);
     }
 
     public OrchestratorConfig withMetricsPort(Integer newMetricsPort) {
         return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, newMetricsPort);
+                progressIntervalMillis, workerStreams, newMetricsPort, hedging);
     }
 
     public OrchestratorConfig withPools(List<PoolConfig> newPools) {
         return new OrchestratorConfig(host, port, modelsDir, newPools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort);
+                progressIntervalMillis, workerStreams, metricsPort, hedging);
     }
 
     public OrchestratorConfig withDefaultPlan(String plan) {
         return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, plan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort);
+                progressIntervalMillis, workerStreams, metricsPort, hedging);
     }
 
     public OrchestratorConfig withModelsDir(String dir) {
         return new OrchestratorConfig(host, port, dir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort);
+                progressIntervalMillis, workerStreams, metricsPort, hedging);
     }
 
     public PoolConfig pool(String name) {
@@ -201,6 +203,41 @@ public record OrchestratorConfig(
             if (maxStepAttempts < 1) {
                 throw new IllegalArgumentException("limits.max_step_attempts is " + maxStepAttempts + "; must be >= 1");
             }
+        }
+    }
+
+    /**
+     * Straggler hedging: a velocity call unanswered after {@code multiplier} x the pool's recent
+     * {@code percentile} latency (at least {@code min_millis}) is sent once more to another
+     * healthy worker of the pool, and the first answer wins (a velocity call is a pure function of
+     * its inputs, so both answers are the same). {@code multiplier} 0 turns it off.
+     */
+    public record Hedging(double percentile, double multiplier, long minMillis) {
+        public static final Hedging DEFAULT = new Hedging(95, 3, 5);
+
+        public Hedging {
+            if (!(percentile >= 50 && percentile <= 100)) {
+                throw new IllegalArgumentException("hedging.percentile is " + percentile + "; must be 50 to 100");
+            }
+            if (!(multiplier == 0 || (multiplier >= 1 && multiplier <= 100))) {
+                throw new IllegalArgumentException("hedging.multiplier is " + multiplier
+                        + "; must be 0 (off) or 1 to 100");
+            }
+            if (minMillis < 1 || minMillis > 3_600_000) {
+                throw new IllegalArgumentException("hedging.min_millis is " + minMillis + "; must be 1 to 3600000");
+            }
+        }
+
+        /** From a config file: every key may be left out and then takes its value in {@link #DEFAULT}. */
+        @JsonCreator
+        static Hedging of(@JsonProperty("percentile") Double percentile, @JsonProperty("multiplier") Double multiplier,
+                          @JsonProperty("min_millis") Long minMillis) {
+            return new Hedging(or(percentile, DEFAULT.percentile), or(multiplier, DEFAULT.multiplier),
+                    or(minMillis, DEFAULT.minMillis));
+        }
+
+        boolean enabled() {
+            return multiplier > 0;
         }
     }
 }

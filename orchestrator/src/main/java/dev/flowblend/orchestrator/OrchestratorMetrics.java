@@ -21,6 +21,7 @@ final class OrchestratorMetrics {
     static final String STEP_DURATION = "flowblend.step.duration";
     static final String STEP_RETRIES = "flowblend.step.retries";
     static final String STEP_FAILOVERS = "flowblend.step.failovers";
+    static final String STEP_HEDGES = "flowblend.step.hedges";
     static final String POOL_ENDPOINTS = "flowblend.pool.endpoints";
     static final String POOL_HEALTHY = "flowblend.pool.healthy.endpoints";
     static final String POOL_INFLIGHT = "flowblend.pool.inflight.steps";
@@ -75,6 +76,12 @@ final class OrchestratorMetrics {
     void failover(String pool) {
         Counter.builder(STEP_FAILOVERS).tag("pool", pool)
                 .description("model calls answered by another worker than the one first tried").register(registry)
+                .increment();
+    }
+
+    void hedge(String pool) {
+        Counter.builder(STEP_HEDGES).tag("pool", pool)
+                .description("velocity calls sent to a second worker after the pool's hedging budget").register(registry)
                 .increment();
     }
 

@@ -9,12 +9,9 @@ import dev.flowblend.proto.inference.ModelInferResponse;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.TensorSpec;
 import dev.flowblend.runtime.Tensors;
-import dev.flowblend.telemetry.Event;
 import io.grpc.ManagedChannel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.Metadata;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -27,8 +24,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * Models served by worker pools over the Open Inference Protocol. Every call has a deadline,
@@ -38,13 +33,12 @@ import java.util.logging.Logger;
  * (FAILED_PRECONDITION with the flowblend-context-miss trailer) makes us resend it. Requests
  * travel on each worker's long-lived ModelStreamInfer stream ({@link WorkerStream}) or, with
  * {@code worker_streams: false} or a worker without it, as unary ModelInfer calls; the outcome
- * reaches {@link Call} the same way.
+ * reaches {@link ModelCall} the same way.
  *
  * <p>Thread-safe. Owns its pools and their channels; the scheduler is borrowed (the caller
  * shuts it down after closing this backend).
  */
 public final class RemoteBackend implements Backend {
-    private static final Logger LOG = Logger.getLogger(RemoteBackend.class.getName());
     static final Metadata.Key<String> CONTEXT_MISS =
             Metadata.Key.of(Wire.CONTEXT_MISS_TRAILER, Metadata.ASCII_STRING_MARSHALLER);
 
@@ -55,6 +49,8 @@ public final class RemoteBackend implements Backend {
     private final String textEncoderModel;
     private final String decoderModel;
     private final OrchestratorMetrics metrics;
+    private final ScheduledExecutorService scheduler;
+    private final Map<String, StepLatency> latencies = new LinkedHashMap<>();
 
     public RemoteBackend(ModelFamily family, OrchestratorConfig config, Function<String, ManagedChannel> channels,
                          ScheduledExecutorService scheduler) {
@@ -67,6 +63,7 @@ public final class RemoteBackend implements Backend {
         this.family = family;
         this.config = config;
         this.metrics = metrics;
+        this.scheduler = scheduler;
         this.textEncoderModel = family.byRole(ModelFamily.ROLE_TEXT_ENCODER).name();
         this.decoderModel = family.byRole(ModelFamily.ROLE_DECODER).name();
         for (OrchestratorConfig.PoolConfig pc : config.pools()) {
@@ -77,6 +74,7 @@ public final class RemoteBackend implements Backend {
             WorkerPool pool = new WorkerPool(pc,
                     a -> new Endpoint(pc.name(), a, channels.apply(a), scheduler, config.workerStreams()), resolver);
             pools.put(pc.name(), pool);
+            latencies.put(pc.name(), new StepLatency(config.hedging().percentile()));
             metrics.bindPool(pool);
             long hc = config.healthCheckMillis();
             tasks.add(scheduler.scheduleWithFixedDelay(() -> pool.checkHealth(healthCheckTimeoutMillis()), 0, hc,
@@ -130,7 +128,7 @@ public final class RemoteBackend implements Backend {
             }
         }
         TensorSpec ctxSpec = family.byName(p.model()).orElseThrow().input("context");
-        return call(pool, req, new ContextAttachment(conditioning, ctxSpec, batch)).thenApply(r -> {
+        return call(pool, req, new ModelCall.ContextAttachment(conditioning, ctxSpec, batch)).thenApply(r -> {
             try {
                 return new Velocity(floats(r.response()), r.worker(), millis(r.response(), Wire.QUEUE_MICROS),
                         millis(r.response(), Wire.COMPUTE_MICROS));
@@ -140,170 +138,46 @@ public final class RemoteBackend implements Backend {
         });
     }
 
-    private record ContextAttachment(Conditioning conditioning, TensorSpec spec, int batch) {
-    }
-
-    private record Reply(ModelInferResponse response, String worker) {
-    }
-
-    private CompletableFuture<Reply> call(String poolName, ModelInferRequest.Builder base, ContextAttachment ctx) {
-        Call c = new Call(poolName, base, ctx);
-        c.attempt();
+    private CompletableFuture<ModelCall.Reply> call(String poolName, ModelInferRequest.Builder base,
+                                                    ModelCall.ContextAttachment ctx) {
+        // velocity calls (those with conditioning) are timed and hedged; encoder and decoder calls are not
+        boolean velocity = ctx != null;
+        ModelCall c = new ModelCall(poolName, pools.get(poolName), base, ctx, config.limits(), metrics, scheduler,
+                velocity ? latencies.get(poolName) : null, velocity ? hedgeAfterNanos(poolName) : -1, System::nanoTime);
+        c.start();
         return c.result;
     }
 
     /**
-     * One model call across its attempts. Each attempt's reply arrives on the transport thread
-     * (direct executor: no hand-off), which starts the next attempt if there is one; so the fields
-     * are touched by one thread at a time, each attempt after the previous one ended.
+     * How long a velocity call to {@code pool} may go unanswered before it is hedged: multiplier x
+     * the pool's recent percentile latency, at least min_millis; a pool without enough history
+     * borrows the slowest pool's (in a FlowBlending plan the large pool's steps come first, and a
+     * small model is not slower than its large one). -1: no hedge (off, no history anywhere, or
+     * the budget would reach the step timeout).
      */
-    private final class Call implements StreamObserver<ModelInferResponse> {
-        final CompletableFuture<Reply> result = new CompletableFuture<>();
-        final String poolName;
-        final WorkerPool pool;
-        final ModelInferRequest.Builder base;
-        final ContextAttachment ctx;
-        final List<Endpoint> tried = new ArrayList<>();
-        final int maxAttempts = config.limits().maxStepAttempts();
-        String lastError = "no endpoints";
-        Status.Code lastCode;
-        int attempts;
-        boolean resent;
-        Endpoint current;
-        ModelInferResponse response;
-
-        Call(String poolName, ModelInferRequest.Builder base, ContextAttachment ctx) {
-            this.poolName = poolName;
-            this.pool = pools.get(poolName);
-            this.base = base;
-            this.ctx = ctx;
+    long hedgeAfterNanos(String pool) {
+        OrchestratorConfig.Hedging h = config.hedging();
+        if (!h.enabled()) {
+            return -1;
         }
-
-        void attempt() {
-            Endpoint e = attempts < maxAttempts ? pool.pick(tried) : null;
-            if (e == null) {
-                // every try timed out: the caller sees a deadline, as with one worker; else the pool is unavailable
-                BackendException.Kind kind = lastCode == Status.Code.DEADLINE_EXCEEDED
-                        ? BackendException.Kind.DEADLINE_EXCEEDED : BackendException.Kind.UNAVAILABLE;
-                LOG.warning(Event.of("step_failed").with("pool", poolName).with("model", base.getModelName())
-                        .with("tries", tried.size()).with("last_error", lastError).toString());
-                String dns = pool.dnsError() == null ? "" : "; its DNS name does not resolve: " + pool.dnsError();
-                result.completeExceptionally(new BackendException(kind, "pool '" + poolName
-                        + "' has no worker that could serve the request after " + tried.size() + " tries (endpoints "
-                        + pool.endpoints() + "); last error: " + lastError + dns));
-                return;
+        long p = latencies.get(pool).percentileNanos();
+        if (p < 0) {
+            for (StepLatency other : latencies.values()) {
+                p = Math.max(p, other.percentileNanos());
             }
-            attempts++;
-            current = e;
-            response = null;
-            e.acquire();
-            try {
-                e.infer(withContext(base, ctx, e, resent), config.limits().stepTimeoutMillis(), this);
-            } catch (RuntimeException ex) {  // never leave the future pending: no reply would ever come
-                e.release();
-                result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
-                        + "' worker " + e.address() + ": could not send the request: " + ex, ex));
+            if (p < 0) {
+                return -1;
             }
         }
-
-        @Override
-        public void onNext(ModelInferResponse r) {
-            response = r;
-        }
-
-        private void retry(Endpoint from, String reason) {
-            retryLogged(this, from, reason);
-        }
-
-        @Override
-        public void onCompleted() {
-            Endpoint e = current;
-            e.release();
-            if (response == null) {  // a server may close OK without a message; never leave the caller waiting
-                result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
-                        + "' worker " + e.address() + " ended the call without a response"));
-                return;
-            }
-            if (ctx != null) {
-                e.contextSent(ctx.conditioning().id());
-            }
-            if (!tried.isEmpty()) {
-                metrics.failover(poolName);
-                LOG.info(Event.of("step_failover").with("pool", poolName).with("model", base.getModelName())
-                        .with("from", tried.get(0).address()).with("to", e.address()).with("tries", attempts).toString());
-            }
-            InferParameter w = response.getParametersMap().get(Wire.WORKER_ID);
-            result.complete(new Reply(response, w != null && !w.getStringParam().isEmpty() ? w.getStringParam() : e.address()));
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            Endpoint e = current;
-            e.release();
-            Status status = Status.fromThrowable(t);
-            Status.Code code = status.getCode();
-            lastError = e.address() + ": " + code + " " + status.getDescription();
-            lastCode = code;
-            Metadata trailers = Status.trailersFromThrowable(t);
-            if (code == Status.Code.FAILED_PRECONDITION && ctx != null && trailers != null
-                    && trailers.containsKey(CONTEXT_MISS) && !resent) {
-                e.contextLost(ctx.conditioning().id());
-                resent = true;
-                attempts--;  // a cache miss is not a failed attempt: resend, now with the context
-                retry(e, "context_miss");
-                return;
-            }
-            switch (code) {
-                // A velocity call is a pure function of its inputs: another worker's answer is the same answer.
-                // A try that timed out is retried too: a worker that stalls (stopped, link down) must cost one
-                // step timeout, not the generation.
-                case UNAVAILABLE, DEADLINE_EXCEEDED -> {
-                    e.markUnhealthy(code + " " + status.getDescription());
-                    tried.add(e);
-                    retry(e, code.name().toLowerCase(java.util.Locale.ROOT));
-                }
-                case RESOURCE_EXHAUSTED -> {
-                    tried.add(e);
-                    retry(e, "resource_exhausted");
-                }
-                case CANCELLED -> result.completeExceptionally(
-                        new BackendException(BackendException.Kind.CANCELLED, "cancelled", t));
-                // not a context miss (handled above): the worker's model produced NaN/Inf for these inputs
-                case FAILED_PRECONDITION -> result.completeExceptionally(new BackendException(
-                        BackendException.Kind.FAILED_PRECONDITION, "pool '" + poolName + "' worker " + e.address()
-                        + ": " + status.getDescription(), t));
-                default -> result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '"
-                        + poolName + "' worker " + e.address() + " refused the request: " + code + ": "
-                        + status.getDescription(), t));
-            }
-        }
-    }
-
-    /** Counts and logs one more try of {@code call}, then makes it. */
-    private void retryLogged(Call call, Endpoint from, String reason) {
-        metrics.retry(call.poolName, reason);
-        // a cache miss is routine (evicted, or a worker without the cache): resent quietly
-        LOG.log(reason.equals("context_miss") ? Level.FINE : Level.INFO, Event.of("step_retry").with("pool", call.poolName).with("model", call.base.getModelName())
-                .with("worker", from.address()).with("reason", reason).with("attempt", call.attempts + 1)
-                .with("max_attempts", call.maxAttempts).with("error", call.lastError).toString());
-        call.attempt();
-    }
-
-    private static ModelInferRequest withContext(ModelInferRequest.Builder base, ContextAttachment ctx, Endpoint e,
-                                                 boolean force) {
-        if (ctx == null || (!force && e.hasContext(ctx.conditioning().id()))) {
-            return base.build();
-        }
-        return base.clone().addInputs(input(ctx.spec(), ctx.batch()))
-                .addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(ctx.conditioning().context())))
-                .build();
+        long budget = Math.max((long) (p * h.multiplier()), TimeUnit.MILLISECONDS.toNanos(h.minMillis()));
+        return budget < TimeUnit.MILLISECONDS.toNanos(config.limits().stepTimeoutMillis()) ? budget : -1;
     }
 
     private static ModelInferRequest.Builder request(String model) {
         return ModelInferRequest.newBuilder().setModelName(model);
     }
 
-    private static ModelInferRequest.InferInputTensor input(TensorSpec t, int batch) {
+    static ModelInferRequest.InferInputTensor input(TensorSpec t, int batch) {
         ModelInferRequest.InferInputTensor.Builder b = ModelInferRequest.InferInputTensor.newBuilder()
                 .setName(t.name()).setDatatype(t.dtype().wireName());
         for (long d : t.withBatch(batch)) {

@@ -35,7 +35,7 @@ class LargeTensorLoopbackTest {
         return new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of(smallWorker), null, 0)),
-                null, null, null, Map.of(), null, 0, 0, 60_000, 64 << 20, 0, null, true, null);
+                null, null, null, Map.of(), null, 0, 0, 60_000, 64 << 20, 0, null, true, null, null);
     }
 
     @Test

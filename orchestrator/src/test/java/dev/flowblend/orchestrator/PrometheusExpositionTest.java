@@ -49,7 +49,7 @@ class PrometheusExpositionTest {
             OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                     new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of(large), null, 0),
                     new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of(small), null, 0)),
-                    null, null, null, Map.of(), null, 0, 2, 0, 0, 5, null, null, null);
+                    null, null, null, Map.of(), null, 0, 2, 0, 0, 5, null, null, null, null);
             String name = InProcessServerBuilder.generateName();
             OrchestratorServer orchestrator = track(open, new OrchestratorServer(config, TestCluster.FAMILY,
                     InProcessServerBuilder.forName(name), a -> InProcessChannelBuilder.forName(a).build(),

@@ -62,13 +62,13 @@ class RemoteBackendTest {
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
                 null, null, null, Map.of(),
                 new OrchestratorConfig.Limits(4, 64, 1000, 1000, 30.0, stepTimeoutMillis, 3), 0, 0, 60_000, 0, 0, null,
-                streams, null);
+                streams, null, null);
         return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s,
                 WorkerPool.Resolver.SYSTEM, metrics);
     }
 
     /** An in-process server that answers health SERVING and serves {@code inference} as given. */
-    private static Server rawWorker(String name, ServerServiceDefinition inference) throws Exception {
+    static Server rawWorker(String name, ServerServiceDefinition inference) throws Exception {
         HealthStatusManager health = new HealthStatusManager();
         health.setStatus(Endpoint.HEALTH_SERVICE, HealthCheckResponse.ServingStatus.SERVING);
         return InProcessServerBuilder.forName(name).directExecutor().addService(inference)
@@ -163,7 +163,7 @@ class RemoteBackendTest {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", null, "small.missing.test:8201", 0)),
-                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, true, null);
+                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, true, null, null);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (RemoteBackend r = new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a)
@@ -194,7 +194,7 @@ class RemoteBackendTest {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of("127.0.0.1:" + port), null, 0)),
-                null, null, null, Map.of(), null, 0, 0, 200, 0, 0, null, true, null);
+                null, null, null, Map.of(), null, 0, 0, 200, 0, 0, null, true, null, null);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         WorkerConfig wc = new WorkerConfig("late-0", "small", "127.0.0.1", port, null, List.of("velocity-small"),
                 RuntimeOptions.cpu(1), null, null, 0, 1, 0, null);
@@ -258,7 +258,7 @@ class RemoteBackendTest {
     }
 
     /** Takes every streamed request and answers none: only the orchestrator's deadline ends a step. */
-    private static Server muteWorker(String name) throws Exception {
+    static Server muteWorker(String name) throws Exception {
         ServerCallHandler<ModelInferRequest, ModelStreamInferResponse> mute = (call, headers) -> {
             call.request(1);
             return new ServerCall.Listener<ModelInferRequest>() {

@@ -46,7 +46,7 @@ final class TestCluster implements AutoCloseable {
         OrchestratorConfig config = new OrchestratorConfig("127.0.0.1", 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", large, null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
-                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null);
+                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null, null);
         String name = InProcessServerBuilder.generateName();
         orchestrator = new OrchestratorServer(config, FAMILY,
                 loopback ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
