@@ -24,7 +24,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -78,8 +80,16 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         // With a handler set, events sent after the client went away are dropped instead of throwing;
         // the generation context (a child of the call's) is cancelled either way.
         call.setOnCancelHandler(() -> ctx.cancel(null));
+        String[] pools = generator.resolve(spec.plan(), spec.steps());
+        // Accepted goes out at once, also for a generation that waits for a slot; the generation's
+        // own events follow it (the latch orders the two threads' writes to the stream).
+        CountDownLatch acceptedSent = new CountDownLatch(1);
+        int ahead = queuedAhead();
         try {
-            executor.execute(() -> ctx.run(() -> run(id, spec, request, ctx, call)));
+            executor.execute(() -> ctx.run(() -> {
+                awaitUninterruptibly(acceptedSent);
+                run(id, spec, request, ctx, call);
+            }));
         } catch (RejectedExecutionException e) {
             running.remove(id);
             ctx.cancel(null);
@@ -91,6 +101,55 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
                     + config.limits().maxConcurrentGenerations() + " running, " + config.limits().maxQueuedGenerations()
                     + " queued: limits.max_concurrent_generations / max_queued_generations); retry later")
                     .asRuntimeException());
+            return;
+        }
+        try {
+            LOG.info(Event.of("generation_accepted").with("id", id).with("plan", spec.plan().name())
+                    .with("steps", spec.steps()).with("seed", spec.seed()).with("prompt_chars", spec.prompt().length())
+                    .with("queue_position", ahead).toString());
+            out.onNext(GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setGenerationId(id)
+                    .addAllStepPools(Arrays.asList(pools)).setSteps(spec.steps()).setQueuePosition(ahead)).build());
+        } finally {
+            acceptedSent.countDown();
+        }
+    }
+
+    /** Admitted generations waiting for a slot (0 when one is free now); an estimate under concurrent calls. */
+    private int queuedAhead() {
+        return executor instanceof ThreadPoolExecutor t && t.getActiveCount() >= t.getMaximumPoolSize()
+                ? t.getQueue().size() : 0;
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Ends every admitted generation, running or queued, with UNAVAILABLE and a hint to retry:
+     * the orchestrator is going away (its drain time has passed), and a client retries
+     * UNAVAILABLE, where a reset stream (CANCELLED) it would not.
+     */
+    void abortAll(String why) {
+        running.values().forEach(c -> c.cancel(new Draining(why)));
+    }
+
+    /** Why a generation was cancelled by the orchestrator's own shutdown. */
+    static final class Draining extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Draining(String why) {
+            super(why, null, false, false);
         }
     }
 
@@ -102,11 +161,6 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             long interval = request.hasProgressIntervalMs() ? Integer.toUnsignedLong(request.getProgressIntervalMs())
                     : config.progressIntervalMillis();
             ProgressStream progress = new ProgressStream(out::onNext, interval, nanoTime);
-            String[] pools = generator.resolve(spec.plan(), spec.steps());
-            LOG.info(Event.of("generation_accepted").with("id", id).with("plan", plan).with("steps", spec.steps())
-                    .with("seed", spec.seed()).with("prompt_chars", spec.prompt().length()).toString());
-            out.onNext(GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setGenerationId(id)
-                    .addAllStepPools(Arrays.asList(pools)).setSteps(spec.steps())).build());
             GenerationResult r;
             try {
                 r = generator.generate(spec, step -> {
@@ -183,6 +237,10 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         return switch (e.kind()) {
             case CANCELLED, DEADLINE_EXCEEDED -> {
                 Throwable cause = ctx.cancellationCause();
+                if (cause instanceof Draining d) {
+                    yield Status.UNAVAILABLE.withDescription("generation " + id + " stopped: the orchestrator is "
+                            + "shutting down (" + d.getMessage() + "); retry the request");
+                }
                 boolean deadline = e.kind() == BackendException.Kind.DEADLINE_EXCEEDED
                         || (ctx.getDeadline() != null && ctx.getDeadline().isExpired());
                 yield deadline ? Status.DEADLINE_EXCEEDED.withDescription("generation " + id + ": " + e.getMessage())

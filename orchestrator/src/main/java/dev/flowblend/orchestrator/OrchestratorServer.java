@@ -32,7 +32,8 @@ import java.util.logging.Logger;
  * The orchestrator process: GenerationService, health and reflection over the configured pools.
  *
  * <p>Close order: health NOT_SERVING; stop accepting calls; let running generations finish (up to
- * drain_seconds); stop the generation executor; close the pools' channels; stop the scheduler.
+ * drain_seconds; those still running or queued then end UNAVAILABLE with a retry hint); stop the
+ * generation executor; close the pools' channels; stop the scheduler.
  */
 public final class OrchestratorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(OrchestratorServer.class.getName());
@@ -43,6 +44,8 @@ public final class OrchestratorServer implements AutoCloseable {
     private final OrchestratorMetrics metrics;
     private final HealthStatusManager health = new HealthStatusManager();
     private Readiness readiness;
+    private GenerationService service;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private ScheduledExecutorService scheduler;
     private ThreadPoolExecutor generations;
     private RemoteBackend backend;
@@ -111,7 +114,8 @@ public final class OrchestratorServer implements AutoCloseable {
         GenerationRequests requests = new GenerationRequests(generator, l, plans, defaultPlan);
         server = builder
                 .maxInboundMessageSize(1 << 20)
-                .addService(new GenerationService(generator, requests, generations, config, System::nanoTime, metrics))
+                .addService(service = new GenerationService(generator, requests, generations, config, System::nanoTime,
+                        metrics))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
@@ -144,8 +148,12 @@ public final class OrchestratorServer implements AutoCloseable {
         server.awaitTermination();
     }
 
+    /** Idempotent: a second call (a shutdown hook after an explicit close) does nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         health.enterTerminalState();
         LOG.info(Event.of("orchestrator_draining").with("drain_seconds", config.drainSeconds()).toString());
         try {
@@ -153,7 +161,10 @@ public final class OrchestratorServer implements AutoCloseable {
                 server.shutdown();
                 if (!server.awaitTermination(config.drainSeconds(), TimeUnit.SECONDS)) {
                     LOG.warning(Event.of("orchestrator_drain_timeout").with("drain_seconds", config.drainSeconds())
-                            .toString());
+                            .with("generations", service.running()).toString());
+                    // what is still running or queued ends UNAVAILABLE (clients retry it), not a reset stream
+                    service.abortAll("drain_seconds " + config.drainSeconds() + " passed");
+                    server.awaitTermination(5, TimeUnit.SECONDS);
                 }
                 server.shutdownNow();
             }

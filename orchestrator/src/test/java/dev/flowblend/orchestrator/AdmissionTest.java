@@ -41,4 +41,53 @@ class AdmissionTest {
             assertEquals(Status.Code.CANCELLED, cancelled.getStatus().getCode());
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void generate_queuedBehindARunningOne_acceptedAtOnceWithItsQueuePosition() throws Exception {
+        OrchestratorConfig.Limits oneRunning = new OrchestratorConfig.Limits(1, 4, 1000, 5000, 30, 60_000, 3);
+        try (TestCluster cluster = new TestCluster(false, 1, List.of(), oneRunning)) {
+            GenerateRequest.Builder r = GenerateRequest.newBuilder().setPrompt("a red circle moving right")
+                    .setPlan(Plan.newBuilder().setPreset("small-only"));
+            Iterator<GenerateEvent> running = cluster.stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .generate(r.setSteps(5000).setGenerationId("running").build());
+            assertEquals(0, running.next().getAccepted().getQueuePosition());
+            // each answered while the first still runs: nothing of theirs has started
+            Iterator<GenerateEvent> second = cluster.stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .generate(r.setSteps(2).setGenerationId("second").build());
+            assertEquals(0, second.next().getAccepted().getQueuePosition());
+            Iterator<GenerateEvent> third = cluster.stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .generate(r.setSteps(2).setGenerationId("third").build());
+            assertEquals(1, third.next().getAccepted().getQueuePosition());
+            cluster.stub.cancel(CancelRequest.newBuilder().setGenerationId("running").build());
+            assertThrows(StatusRuntimeException.class, () -> running.forEachRemaining(e -> { }));
+            GenerateEvent last = null;
+            while (third.hasNext()) {
+                last = third.next();
+            }
+            assertTrue(last != null && last.hasResult(), "the queued generation ran once a slot was free");
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void close_generationOutlastsTheDrain_endsUnavailableWithARetryHintNotAReset() throws Exception {
+        TestCluster cluster = new TestCluster(false, 1, List.of(), null);  // drain_seconds 5
+        try {
+            Iterator<GenerateEvent> longOne = cluster.stub.withDeadlineAfter(110, TimeUnit.SECONDS)
+                    .generate(GenerateRequest.newBuilder().setPrompt("a red circle moving right").setSteps(1000)
+                            .setPlan(Plan.newBuilder().setPreset("large-only")).setGenerationId("long").build());
+            assertTrue(longOne.next().hasAccepted());
+            Thread closer = new Thread(cluster.orchestrator::close, "test-close");
+            closer.start();
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                    () -> longOne.forEachRemaining(ev -> { }));
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
+            assertTrue(e.getStatus().getDescription().contains("the orchestrator is shutting down (drain_seconds 5 "
+                    + "passed); retry the request"), e.getStatus().getDescription());
+            closer.join(30_000);
+        } finally {
+            cluster.close();
+        }
+    }
 }
