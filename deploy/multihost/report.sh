@@ -46,11 +46,13 @@ prometheus_series() {
 
 # retried HOST REASON: steps the orchestrator retried elsewhere after HOST failed them (its log)
 retried() { grep -c "event=step_retry .* worker=${FB_ADDR[$1]}:[0-9]* reason=$2 " "$RUN/logs/orch.log" || true; }
+# hedged HOST: steps the orchestrator sent to another worker because HOST had not answered within the pool's budget
+hedged() { grep -c "event=step_hedged .* slow=${FB_ADDR[$1]}:[0-9]* " "$RUN/logs/orch.log" || true; }
 
 report() {
   local ghost_logged retries
   ghost_logged=$(grep -c 'event=pool_dns_unresolved pool=ghost' "$RUN/logs/orch.log" || true)
-  retries="$(jq -cn --argjson k "$(retried small-0 unavailable)" --argjson l "$(retried large-1 deadline_exceeded)" \
+  retries="$(jq -cn --argjson k "$(retried small-0 unavailable)" --argjson l "$(( $(retried large-1 deadline_exceeded) + $(hedged large-1) ))" \
     --argjson d "$(retried small-1 unavailable)" '{kill_9: $k, link_down: $l, scale_down: $d, scale_up: 0}')"
   jq -cn \
     --argjson ref "$(tail -n 1 "$RUN/reference.out")" \
