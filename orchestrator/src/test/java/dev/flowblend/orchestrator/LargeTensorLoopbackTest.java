@@ -42,7 +42,7 @@ class LargeTensorLoopbackTest {
     @Timeout(120)
     void velocity_wanSizedBatchesConcurrentlyOnOneStream_eachAnsweredInFullAsASmallBatchWouldBe() throws Exception {
         WorkerConfig c = new WorkerConfig("big-0", "small", "127.0.0.1", 0, null, List.of("velocity-small"),
-                RuntimeOptions.cpu(1), new WorkerConfig.Batching(SAMPLES, 0, 16), null, 64 << 20, 5, 0, null);
+                RuntimeOptions.cpu(1), new WorkerConfig.Batching(SAMPLES, 0, 16), null, 64 << 20, 5, 0, null, null);
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
         try (WorkerServer w = new WorkerServer(c, TestCluster.FAMILY,
                 NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))).start();

@@ -95,7 +95,7 @@ class PrometheusExpositionTest {
     private static String worker(List<AutoCloseable> open, String name, List<String> models, MetricsEndpoint metrics)
             throws IOException {
         WorkerConfig c = new WorkerConfig(name, name.substring(0, name.indexOf('-')), null, 0, null, models,
-                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null);
+                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null, null);
         String address = "inproc-" + InProcessServerBuilder.generateName() + ":0";
         track(open, new WorkerServer(c, TestCluster.FAMILY, InProcessServerBuilder.forName(address),
                 metrics.registry()).start());

@@ -38,7 +38,7 @@ class RemoteBackendTest {
 
     private static WorkerServer worker(String name, long cacheBytes) throws Exception {
         WorkerConfig c = new WorkerConfig(name, "small", null, 0, null, List.of("velocity-small"),
-                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1, 0, null);
+                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1, 0, null, null);
         return new WorkerServer(c, TestCluster.FAMILY, InProcessServerBuilder.forName(name)).start();
     }
 
@@ -197,7 +197,7 @@ class RemoteBackendTest {
                 null, null, null, Map.of(), null, 0, 0, 200, 0, 0, null, true, null, null);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         WorkerConfig wc = new WorkerConfig("late-0", "small", "127.0.0.1", port, null, List.of("velocity-small"),
-                RuntimeOptions.cpu(1), null, null, 0, 1, 0, null);
+                RuntimeOptions.cpu(1), null, null, 0, 1, 0, null, null);
         try (RemoteBackend r = new RemoteBackend(TestCluster.FAMILY, config,
                 OrchestratorServer.nettyChannels(64 << 20), s)) {
             Conditioning cond = Conditioning.of(ones(CONTEXT), 1);

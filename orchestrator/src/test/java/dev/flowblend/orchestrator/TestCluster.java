@@ -60,7 +60,7 @@ final class TestCluster implements AutoCloseable {
 
     private String startWorker(boolean loopback, String name, List<String> models) throws IOException {
         WorkerConfig c = new WorkerConfig(name, name.substring(0, name.indexOf('-')), "127.0.0.1", 0, null, models,
-                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null);
+                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null, null);
         String inproc = "inproc-" + InProcessServerBuilder.generateName() + ":0";  // host:port-shaped, as pools require
         WorkerServer w = new WorkerServer(c, FAMILY, loopback
                 ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)) : InProcessServerBuilder.forName(inproc))

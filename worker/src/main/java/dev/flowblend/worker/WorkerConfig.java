@@ -29,7 +29,8 @@ public record WorkerConfig(
         int maxMessageBytes,
         int drainSeconds,
         int maxStreamInflight,
-        Integer metricsPort) {
+        Integer metricsPort,
+        Boolean reflection) {
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
     /** Per ModelStreamInfer stream: requests taken and not yet answered (each answer may be MBs). */
@@ -46,6 +47,8 @@ public record WorkerConfig(
             throw new IllegalArgumentException("worker port is " + port + "; must be 0 (any free port) to 65535");
         }
         MetricsPort.validate("worker '" + name + "'", metricsPort, port);
+        // off unless asked for: reflection tells anyone who reaches a worker every method it serves
+        reflection = reflection != null && reflection;
         if (models == null || models.isEmpty()) {
             throw new IllegalArgumentException("worker '" + name + "' hosts no models; set 'models'");
         }
@@ -69,42 +72,42 @@ public record WorkerConfig(
 
     public WorkerConfig withPort(int newPort) {
         return new WorkerConfig(name, role, host, newPort, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
     }
 
     public WorkerConfig withHost(String newHost) {
         return new WorkerConfig(name, role, newHost, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
     }
 
     public WorkerConfig withMetricsPort(Integer newMetricsPort) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, newMetricsPort);
+                maxMessageBytes, drainSeconds, maxStreamInflight, newMetricsPort, reflection);
     }
 
     public WorkerConfig withName(String newName) {
         return new WorkerConfig(newName, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
     }
 
     public WorkerConfig withModelsDir(String dir) {
         return new WorkerConfig(name, role, host, port, dir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
     }
 
     public WorkerConfig withRuntime(RuntimeOptions options) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, options, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
     }
 
     public WorkerConfig withBatching(Batching b) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, b, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
     }
 
     public WorkerConfig withMaxStreamInflight(int n) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, n, metricsPort);
+                maxMessageBytes, drainSeconds, n, metricsPort, reflection);
     }
 
     /**

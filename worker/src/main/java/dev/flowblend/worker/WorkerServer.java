@@ -24,7 +24,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One worker process: loads its models, serves the Open Inference Protocol, health and reflection.
+ * One worker process: loads its models, serves the Open Inference Protocol and health (and
+ * server reflection when its config asks for it).
  *
  * <p>Lifecycle: {@link #start} loads every model before the port opens, so a worker that answers
  * is ready. {@link #close} drains: health NOT_SERVING, stop accepting, wait up to drain_seconds for
@@ -89,14 +90,14 @@ public final class WorkerServer implements AutoCloseable {
             InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize());
             inference = new InferenceService(config.name(), hosted, requests, () -> ready,
                     config.maxStreamInflight(), metrics);
-            server = builder
-                    .directExecutor()
+            builder.directExecutor()
                     .maxInboundMessageSize(config.maxMessageBytes())
                     .addService(inference)
-                    .addService(health.getHealthService())
-                    .addService(ProtoReflectionServiceV1.newInstance())
-                    .build()
-                    .start();
+                    .addService(health.getHealthService());
+            if (config.reflection()) {
+                builder.addService(ProtoReflectionServiceV1.newInstance());
+            }
+            server = builder.build().start();
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.SEVERE, Event.of("worker_start_failed").with("worker", config.name()).toString(), e);
             closeModels();

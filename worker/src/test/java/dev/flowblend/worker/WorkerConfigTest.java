@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class WorkerConfigTest {
 
     private static WorkerConfig withMaxStreamInflight(int n) {
-        return new WorkerConfig("w-0", "small", null, 0, null, List.of("velocity-small"), null, null, null, 0, 0, n, null);
+        return new WorkerConfig("w-0", "small", null, 0, null, List.of("velocity-small"), null, null, null, 0, 0, n, null, null);
     }
 
     @ParameterizedTest
