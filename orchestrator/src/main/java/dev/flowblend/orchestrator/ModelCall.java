@@ -181,10 +181,14 @@ final class ModelCall {
         if (latency != null) {
             latency.record(nanoTime.getAsLong() - t.startNanos);
         }
-        for (Try loser : losers) {  // still unanswered while another worker answered: a straggler
-            loser.endpoint.markUnhealthy("straggler: no answer after "
-                    + (nanoTime.getAsLong() - loser.startNanos) / 1_000_000 + " ms while " + t.endpoint.address()
-                    + " answered");
+        long now = nanoTime.getAsLong();
+        for (Try loser : losers) {
+            // a straggler: unanswered past the budget while another worker answered (not the hedge's
+            // target, which the first try may simply have beaten by a moment)
+            if (now - loser.startNanos >= hedgeAfterNanos) {
+                loser.endpoint.markUnhealthy("straggler: no answer after " + (now - loser.startNanos) / 1_000_000
+                        + " ms while " + t.endpoint.address() + " answered");
+            }
         }
         if (t.endpoint != first) {
             metrics.failover(poolName);
