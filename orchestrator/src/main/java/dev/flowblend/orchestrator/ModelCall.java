@@ -117,7 +117,8 @@ final class ModelCall {
         Try t = new Try(e, withContext(e, resent), nanoTime.getAsLong());
         running.add(t);
         e.acquire();
-        if (hedgeAfterNanos >= 0 && !hedged && hedgeTimer == null) {
+        // a pool of one has no one to hedge to: no timer, so no scheduler wake-up on that step
+        if (hedgeAfterNanos >= 0 && !hedged && hedgeTimer == null && pool.endpoints().size() > 1) {
             hedgeTimer = timers.schedule(this::hedge, hedgeAfterNanos, TimeUnit.NANOSECONDS);
         }
         return t;
