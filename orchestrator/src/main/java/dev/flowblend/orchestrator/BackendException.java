@@ -12,10 +12,26 @@ public final class BackendException extends Exception {
         INTERNAL }
 
     private final Kind kind;
+    private final String clientMessage;
 
     public BackendException(Kind kind, String message, Throwable cause) {
-        super(message, cause);
+        this(kind, message, message, cause);
+    }
+
+    /**
+     * @param clientMessage what a client may be told: no worker addresses or names (the
+     *                      deployment's topology stays inside it)
+     * @param detail the whole story, for the orchestrator's log
+     */
+    public BackendException(Kind kind, String clientMessage, String detail, Throwable cause) {
+        super(detail, cause);
         this.kind = kind;
+        this.clientMessage = clientMessage;
+    }
+
+    /** The message without internal topology, for the client-facing status. */
+    public String clientMessage() {
+        return clientMessage;
     }
 
     public BackendException(Kind kind, String message) {

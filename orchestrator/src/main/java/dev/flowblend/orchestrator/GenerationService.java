@@ -196,11 +196,11 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             LOG.info(done.with("wall_ms", wall / 1_000_000).toString());
         } catch (BackendException e) {
             Status st = status(e, ctx, id);
-            failed(id, plan, start, st, st.getCode() == Status.Code.INTERNAL ? e : null);
+            failed(id, plan, start, st, e.getMessage(), st.getCode() == Status.Code.INTERNAL ? e : null);
             out.onError(st.asRuntimeException());
         } catch (Exception | Error e) {  // whatever went wrong, the client gets a status, never a stream left open
             Status st = Status.INTERNAL.withDescription("generation " + id + " failed: " + e);
-            failed(id, plan, start, st, e);
+            failed(id, plan, start, st, st.getDescription(), e);
             out.onError(st.asRuntimeException());
         } finally {
             running.remove(id);
@@ -208,11 +208,12 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         }
     }
 
-    private void failed(String id, String plan, long start, Status status, Throwable internal) {
+    /** @param detail the whole reason, worker addresses included (the client's status has none) */
+    private void failed(String id, String plan, long start, Status status, String detail, Throwable internal) {
         long wall = System.nanoTime() - start;
         metrics.generation(plan, status.getCode().name(), wall);
         String line = Event.of("generation_failed").with("id", id).with("plan", plan).with("code", status.getCode())
-                .with("wall_ms", wall / 1_000_000).with("reason", status.getDescription()).toString();
+                .with("wall_ms", wall / 1_000_000).with("reason", detail).toString();
         if (internal != null) {
             LOG.log(Level.SEVERE, line, internal);
         } else {
@@ -243,16 +244,16 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
                 }
                 boolean deadline = e.kind() == BackendException.Kind.DEADLINE_EXCEEDED
                         || (ctx.getDeadline() != null && ctx.getDeadline().isExpired());
-                yield deadline ? Status.DEADLINE_EXCEEDED.withDescription("generation " + id + ": " + e.getMessage())
+                yield deadline ? Status.DEADLINE_EXCEEDED.withDescription("generation " + id + ": " + e.clientMessage())
                         : Status.CANCELLED.withDescription("generation " + id + " cancelled"
                         + (cause == null ? "" : " (" + cause.getMessage() + ")"));
             }
-            case UNAVAILABLE -> Status.UNAVAILABLE.withDescription(e.getMessage());
-            case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage());
-            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT.withDescription(e.getMessage());
+            case UNAVAILABLE -> Status.UNAVAILABLE.withDescription("generation " + id + ": " + e.clientMessage());
+            case RESOURCE_EXHAUSTED -> Status.RESOURCE_EXHAUSTED.withDescription(e.clientMessage());
+            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT.withDescription(e.clientMessage());
             case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION.withDescription("generation " + id + ": "
-                    + e.getMessage());
-            case INTERNAL -> Status.INTERNAL.withDescription(e.getMessage());
+                    + e.clientMessage());
+            case INTERNAL -> Status.INTERNAL.withDescription("generation " + id + ": " + e.clientMessage());
         };
     }
 

@@ -107,9 +107,10 @@ final class ModelCall {
             LOG.warning(Event.of("step_failed").with("pool", poolName).with("model", base.getModelName())
                     .with("tries", tried.size()).with("last_error", lastError).toString());
             String dns = pool.dnsError() == null ? "" : "; its DNS name does not resolve: " + pool.dnsError();
-            result.completeExceptionally(new BackendException(kind, "pool '" + poolName
-                    + "' has no worker that could serve the request after " + tried.size() + " tries (endpoints "
-                    + pool.endpoints() + "); last error: " + lastError + dns));
+            String what = "pool '" + poolName + "' has no worker that could serve the request after " + tried.size()
+                    + " tries";
+            result.completeExceptionally(new BackendException(kind, what, what + " (endpoints " + pool.endpoints()
+                    + "); last error: " + lastError + dns, null));
             return null;
         }
         attempts++;
@@ -137,7 +138,8 @@ final class ModelCall {
                 done = true;
             }
             result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
-                    + "' worker " + t.endpoint.address() + ": could not send the request: " + ex, ex));
+                    + "': the request could not be sent to a worker", "pool '" + poolName + "' worker "
+                    + t.endpoint.address() + ": could not send the request: " + ex, ex));
         }
     }
 
@@ -239,10 +241,11 @@ final class ModelCall {
                     case CANCELLED -> fatal = new BackendException(BackendException.Kind.CANCELLED, "cancelled", error);
                     // not a context miss (handled above): the worker's model produced NaN/Inf for these inputs
                     case FAILED_PRECONDITION -> fatal = new BackendException(BackendException.Kind.FAILED_PRECONDITION,
-                            "pool '" + poolName + "' worker " + e.address() + ": " + status.getDescription(), error);
+                            "pool '" + poolName + "': " + status.getDescription(), "pool '" + poolName + "' worker "
+                            + e.address() + ": " + status.getDescription(), error);
                     default -> fatal = new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
-                            + "' worker " + e.address() + " refused the request: " + code + ": "
-                            + status.getDescription(), error);
+                            + "': a worker refused the request: " + code, "pool '" + poolName + "' worker "
+                            + e.address() + " refused the request: " + code + ": " + status.getDescription(), error);
                 }
             }
             if (fatal != null) {
@@ -303,7 +306,8 @@ final class ModelCall {
                     done = true;
                 }
                 result.completeExceptionally(new BackendException(BackendException.Kind.INTERNAL, "pool '" + poolName
-                        + "' worker " + endpoint.address() + " ended the call without a response"));
+                        + "': a worker ended the call without a response", "pool '" + poolName + "' worker "
+                        + endpoint.address() + " ended the call without a response", null));
                 return;
             }
             answered(this, response);

@@ -2,6 +2,7 @@ package dev.flowblend.orchestrator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flowblend.proto.generation.GenerateEvent;
 import dev.flowblend.proto.generation.GenerateRequest;
@@ -75,6 +76,20 @@ class OrchestratorTelemetryTest {
             assertEquals(ServingStatus.NOT_SERVING, c.health(GenerationServiceGrpc.SERVICE_NAME));
             assertEquals(ServingStatus.SERVING, c.health(""));
             await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.SERVING);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void generate_poolWithoutAWorkingWorker_unavailableNamingThePoolButNoWorkerAddress() throws Exception {
+        try (TestCluster c = new TestCluster(false, 0, List.of("inproc-nobody-listens:1"), null)) {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> c.generate(GenerateRequest
+                    .newBuilder().setPrompt("a red circle moving right").setSteps(4)
+                    .setPlan(Plan.newBuilder().setPreset("small-only")).build()));
+            assertEquals(io.grpc.Status.Code.UNAVAILABLE, e.getStatus().getCode());
+            String d = e.getStatus().getDescription();
+            assertTrue(d.contains("pool 'small' has no worker that could serve the request after 1 tries"), d);
+            assertTrue(!d.contains("inproc-") && !d.contains("127.0.0.1"), "topology stays inside: " + d);
         }
     }
 
