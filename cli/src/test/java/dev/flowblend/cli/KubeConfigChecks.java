@@ -76,8 +76,12 @@ final class KubeConfigChecks {
         for (PoolConfig pool : c.pools()) {
             pool(r, o, pool, procs, family, p);
         }
-        hosting(c.textEncoderPool(), family.byRole(ModelFamily.ROLE_TEXT_ENCODER).name(), "text_encoder_pool", o, procs, p);
-        hosting(c.decoderPool(), family.byRole(ModelFamily.ROLE_DECODER).name(), "decoder_pool", o, procs, p);
+        for (String pool : c.textEncoderPools()) {
+            hosting(pool, family.byRole(ModelFamily.ROLE_TEXT_ENCODER).name(), "text_encoder_pools", o, procs, p);
+        }
+        for (String pool : c.decoderPools()) {
+            hosting(pool, family.byRole(ModelFamily.ROLE_DECODER).name(), "decoder_pools", o, procs, p);
+        }
         // as the orchestrator starts: presets and the config's plans by name, else default_plan is a
         // file; the default plan's pools must exist (the others' too, or their requests would fail)
         Map<String, StagePlan> plans = new java.util.HashMap<>(StagePlan.PRESETS);

@@ -144,6 +144,21 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         running.values().forEach(c -> c.cancel(new Draining(why)));
     }
 
+    /** The sampler's view of a generation's context: cancelled by the client, a deadline, Cancel or a drain. */
+    private static Sampler.Cancellation cancellation(Context.CancellableContext ctx) {
+        return new Sampler.Cancellation() {
+            @Override
+            public boolean cancelled() {
+                return ctx.isCancelled();
+            }
+
+            @Override
+            public void whenCancelled(Runnable action) {
+                ctx.addListener(c -> action.run(), Runnable::run);
+            }
+        };
+    }
+
     /** Why a generation was cancelled by the orchestrator's own shutdown. */
     static final class Draining extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -166,7 +181,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
                 r = generator.generate(spec, step -> {
                     metrics.step(step.pool(), step.millis());
                     progress.onStep(step);
-                }, ctx::isCancelled);
+                }, cancellation(ctx));
             } finally {
                 progress.flush();  // every finished step is reported, also when the generation fails
             }

@@ -5,6 +5,8 @@ import static dev.flowblend.runtime.Json.or;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.flowblend.security.AuthConfig;
+import dev.flowblend.security.TlsFiles;
 import dev.flowblend.telemetry.MetricsPort;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +23,8 @@ public record OrchestratorConfig(
         int port,
         String modelsDir,
         List<PoolConfig> pools,
-        String textEncoderPool,
-        String decoderPool,
+        List<String> textEncoderPools,
+        List<String> decoderPools,
         String defaultPlan,
         Map<String, String> plans,
         Limits limits,
@@ -34,7 +36,8 @@ public record OrchestratorConfig(
         Long progressIntervalMillis,
         Boolean workerStreams,
         Integer metricsPort,
-        Hedging hedging) {
+        Hedging hedging,
+        Security security) {
 
     public OrchestratorConfig {
         host = host == null ? "127.0.0.1" : host;
@@ -50,13 +53,11 @@ public record OrchestratorConfig(
         if (pools.stream().map(PoolConfig::name).distinct().count() != pools.size()) {
             throw new IllegalArgumentException("pool names must be unique: " + pools.stream().map(PoolConfig::name).toList());
         }
-        textEncoderPool = textEncoderPool == null ? StagePlan.LARGE : textEncoderPool;
-        decoderPool = decoderPool == null ? StagePlan.LARGE : decoderPool;
-        for (String p : List.of(textEncoderPool, decoderPool)) {
-            String pool = p;
-            if (pools.stream().noneMatch(c -> c.name().equals(pool))) {
-                throw new IllegalArgumentException("text_encoder_pool/decoder_pool '" + p + "' is not a configured pool");
-            }
+        textEncoderPools = hostPools("text_encoder_pools", textEncoderPools, pools);
+        decoderPools = hostPools("decoder_pools", decoderPools, pools);
+        if (security == null) {
+            throw new IllegalArgumentException("orchestrator.security is missing; configure 'tls' (the client API) and"
+                    + " 'worker_tls' (calls to workers), or set \"security\": {\"plaintext\": true}");
         }
         defaultPlan = defaultPlan == null ? "flowblending" : defaultPlan;
         plans = plans == null ? Map.of() : Map.copyOf(plans);
@@ -87,39 +88,54 @@ public record OrchestratorConfig(
     }
 
     public OrchestratorConfig withPort(int newPort) {
-        return new OrchestratorConfig(host, newPort, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
+        return new OrchestratorConfig(host, newPort, modelsDir, pools, textEncoderPools, decoderPools, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort, hedging);
+                progressIntervalMillis, workerStreams, metricsPort, hedging, security);
     }
 
     public OrchestratorConfig withHost(String newHost) {
-        return new OrchestratorConfig(newHost, port, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
+        return new OrchestratorConfig(newHost, port, modelsDir, pools, textEncoderPools, decoderPools, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort, hedging);
+                progressIntervalMillis, workerStreams, metricsPort, hedging, security);
     }
 
     public OrchestratorConfig withMetricsPort(Integer newMetricsPort) {
-        return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
+        return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPools, decoderPools, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, newMetricsPort, hedging);
+                progressIntervalMillis, workerStreams, newMetricsPort, hedging, security);
     }
 
     public OrchestratorConfig withPools(List<PoolConfig> newPools) {
-        return new OrchestratorConfig(host, port, modelsDir, newPools, textEncoderPool, decoderPool, defaultPlan, plans,
+        return new OrchestratorConfig(host, port, modelsDir, newPools, textEncoderPools, decoderPools, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort, hedging);
+                progressIntervalMillis, workerStreams, metricsPort, hedging, security);
     }
 
     public OrchestratorConfig withDefaultPlan(String plan) {
-        return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPool, decoderPool, plan, plans,
+        return new OrchestratorConfig(host, port, modelsDir, pools, textEncoderPools, decoderPools, plan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort, hedging);
+                progressIntervalMillis, workerStreams, metricsPort, hedging, security);
     }
 
     public OrchestratorConfig withModelsDir(String dir) {
-        return new OrchestratorConfig(host, port, dir, pools, textEncoderPool, decoderPool, defaultPlan, plans,
+        return new OrchestratorConfig(host, port, dir, pools, textEncoderPools, decoderPools, defaultPlan, plans,
                 limits, promptCacheEntries, videoScale, healthCheckMillis, maxMessageBytes, drainSeconds,
-                progressIntervalMillis, workerStreams, metricsPort, hedging);
+                progressIntervalMillis, workerStreams, metricsPort, hedging, security);
+    }
+
+    /** The pools that host a shared model (text encoder, decoder): by default "large"; each must be configured. */
+    private static List<String> hostPools(String key, List<String> names, List<PoolConfig> pools) {
+        names = names == null ? List.of(StagePlan.LARGE) : List.copyOf(names);
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException(key + " is empty; name at least one pool");
+        }
+        for (String n : names) {
+            if (pools.stream().noneMatch(c -> c.name().equals(n))) {
+                throw new IllegalArgumentException(key + " names '" + n + "', which is not a configured pool; pools are "
+                        + pools.stream().map(PoolConfig::name).toList());
+            }
+        }
+        return names;
     }
 
     public PoolConfig pool(String name) {
@@ -203,6 +219,33 @@ public record OrchestratorConfig(
             if (maxStepAttempts < 1) {
                 throw new IllegalArgumentException("limits.max_step_attempts is " + maxStepAttempts + "; must be >= 1");
             }
+        }
+    }
+
+    /**
+     * How the orchestrator's two links are secured: {@code tls} for the client API (its server
+     * certificate; {@code ca_file} unused there), {@code worker_tls} for its calls to workers (its
+     * client certificate, and the CA the workers' certificates must chain to: mutual TLS), {@code
+     * auth} for client bearer tokens. A link without TLS is plaintext only when {@code plaintext} is
+     * true, and that is logged as a warning at start-up.
+     */
+    public record Security(boolean plaintext, TlsFiles tls, TlsFiles workerTls, AuthConfig auth) {
+        /** Every link plaintext, no client authentication: tests over in-process transport, the loopback demo. */
+        public static final Security PLAINTEXT = new Security(true, null, null, null);
+
+        public Security {
+            tls = tls == null ? null : tls.at("orchestrator.security.tls");
+            workerTls = workerTls == null ? null : workerTls.at("orchestrator.security.worker_tls");
+            if (!plaintext && (tls == null || workerTls == null)) {
+                throw new IllegalArgumentException("orchestrator.security has no " + (tls == null ? "'tls'" : "'worker_tls'")
+                        + "; configure it, or set 'plaintext': true to run that link without TLS");
+            }
+        }
+
+        @JsonCreator
+        static Security of(@JsonProperty("plaintext") Boolean plaintext, @JsonProperty("tls") TlsFiles tls,
+                           @JsonProperty("worker_tls") TlsFiles workerTls, @JsonProperty("auth") AuthConfig auth) {
+            return new Security(or(plaintext, false), tls, workerTls, auth);
         }
     }
 

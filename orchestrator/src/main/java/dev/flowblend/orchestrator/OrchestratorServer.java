@@ -135,8 +135,8 @@ public final class OrchestratorServer implements AutoCloseable {
     /** The pools a generation with the default plan needs: the plan's, the text encoder's, the decoder's. */
     private java.util.Set<String> neededPools(StagePlan plan) {
         java.util.Set<String> pools = new java.util.LinkedHashSet<>(plan.pools());
-        pools.add(config.textEncoderPool());
-        pools.add(config.decoderPool());
+        pools.addAll(config.textEncoderPools());
+        pools.addAll(config.decoderPools());
         return pools;
     }
 

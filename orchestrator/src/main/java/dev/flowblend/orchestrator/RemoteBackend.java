@@ -91,7 +91,7 @@ public final class RemoteBackend implements Backend {
         TensorSpec in = family.byName(textEncoderModel).orElseThrow().inputs().get(0);
         ModelInferRequest.Builder req = request(textEncoderModel)
                 .addInputs(input(in, batch)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(tokenIds)));
-        return floats(Backend.await(call(config.textEncoderPool(), req, null)).response());
+        return floats(Backend.await(call(config.textEncoderPools().get(0), req, null)).response());
     }
 
     @Override
@@ -99,7 +99,7 @@ public final class RemoteBackend implements Backend {
         TensorSpec in = family.byName(decoderModel).orElseThrow().inputs().get(0);
         ModelInferRequest.Builder req = request(decoderModel)
                 .addInputs(input(in, batch)).addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent)));
-        return floats(Backend.await(call(config.decoderPool(), req, null)).response());
+        return floats(Backend.await(call(config.decoderPools().get(0), req, null)).response());
     }
 
     /** Completes on the gRPC transport thread that received the reply (see {@link Backend#velocityAsync}). */

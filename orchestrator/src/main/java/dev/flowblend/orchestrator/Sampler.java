@@ -28,9 +28,17 @@ public final class Sampler {
                        double queueMillis, double computeMillis) {
     }
 
-    /** Asked between steps; a true answer stops sampling with CANCELLED. */
+    /**
+     * Asked between steps; a true answer stops sampling with CANCELLED. {@link #whenCancelled} lets
+     * a cancellation end the wait for a step in flight at once (a stalled worker's step would
+     * otherwise hold the generation until its step timeout).
+     */
     public interface Cancellation {
         boolean cancelled();
+
+        /** Runs {@code action} once when cancelled (at once if already); by default never. */
+        default void whenCancelled(Runnable action) {
+        }
     }
 
     private final Backend backend;
@@ -63,6 +71,8 @@ public final class Sampler {
         }
         Run run = new Run(noise, noise.length / samples, sigmas, pools, conditioning, cfg, (float) guidance,
                 listener, cancellation);
+        cancellation.whenCancelled(() -> run.result.completeExceptionally(new BackendException(
+                BackendException.Kind.CANCELLED, "generation cancelled during step " + run.k)));
         run.advance(null);
         try {
             return Backend.await(run.result);

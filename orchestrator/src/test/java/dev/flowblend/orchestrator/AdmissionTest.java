@@ -72,11 +72,14 @@ class AdmissionTest {
     @Test
     @org.junit.jupiter.api.Timeout(120)
     void close_generationOutlastsTheDrain_endsUnavailableWithARetryHintNotAReset() throws Exception {
-        TestCluster cluster = new TestCluster(false, 1, List.of(), null);  // drain_seconds 5
+        // the only small worker takes steps and never answers: the generation outlasts any drain
+        String mute = "inproc-drain-mute-" + System.nanoTime() + ":0";
+        io.grpc.Server muteWorker = RemoteBackendTest.muteWorker(mute);
+        TestCluster cluster = new TestCluster(false, 0, List.of(mute), null);  // drain_seconds 5
         try {
             Iterator<GenerateEvent> longOne = cluster.stub.withDeadlineAfter(110, TimeUnit.SECONDS)
-                    .generate(GenerateRequest.newBuilder().setPrompt("a red circle moving right").setSteps(1000)
-                            .setPlan(Plan.newBuilder().setPreset("large-only")).setGenerationId("long").build());
+                    .generate(GenerateRequest.newBuilder().setPrompt("a red circle moving right").setSteps(10)
+                            .setPlan(Plan.newBuilder().setPreset("small-only")).setGenerationId("long").build());
             assertTrue(longOne.next().hasAccepted());
             Thread closer = new Thread(cluster.orchestrator::close, "test-close");
             closer.start();
@@ -88,6 +91,7 @@ class AdmissionTest {
             closer.join(30_000);
         } finally {
             cluster.close();
+            muteWorker.shutdownNow();
         }
     }
 }

@@ -35,14 +35,14 @@ class LargeTensorLoopbackTest {
         return new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of(smallWorker), null, 0)),
-                null, null, null, Map.of(), null, 0, 0, 60_000, 64 << 20, 0, null, true, null, null);
+                null, null, null, Map.of(), null, 0, 0, 60_000, 64 << 20, 0, null, true, null, null, OrchestratorConfig.Security.PLAINTEXT);
     }
 
     @Test
     @Timeout(120)
     void velocity_wanSizedBatchesConcurrentlyOnOneStream_eachAnsweredInFullAsASmallBatchWouldBe() throws Exception {
         WorkerConfig c = new WorkerConfig("big-0", "small", "127.0.0.1", 0, null, List.of("velocity-small"),
-                RuntimeOptions.cpu(1), new WorkerConfig.Batching(SAMPLES, 0, 16), null, 64 << 20, 5, 0, null, null);
+                RuntimeOptions.cpu(1), new WorkerConfig.Batching(SAMPLES, 0, 16), null, 64 << 20, 5, 0, null, null, WorkerConfig.Security.PLAINTEXT);
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
         try (WorkerServer w = new WorkerServer(c, TestCluster.FAMILY,
                 NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))).start();

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** The orchestrator config as a file gives it: partial nested objects, metrics_port, one message per field. */
 class OrchestratorConfigTest {
-    private static final String POOLS = "\"port\": 8100, \"pools\": [{\"name\": \"large\", \"model\": \"velocity-large\","
+    private static final String POOLS = "\"port\": 8100, \"security\": {\"plaintext\": true}, \"pools\": [{\"name\": \"large\", \"model\": \"velocity-large\","
             + " \"endpoints\": [\"a:1\"]}]";
 
     private static OrchestratorConfig read(String more) throws Exception {

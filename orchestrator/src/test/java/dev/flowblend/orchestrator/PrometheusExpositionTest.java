@@ -49,7 +49,7 @@ class PrometheusExpositionTest {
             OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                     new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of(large), null, 0),
                     new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of(small), null, 0)),
-                    null, null, null, Map.of(), null, 0, 2, 0, 0, 5, null, null, null, null);
+                    null, null, null, Map.of(), null, 0, 2, 0, 0, 5, null, null, null, null, OrchestratorConfig.Security.PLAINTEXT);
             String name = InProcessServerBuilder.generateName();
             OrchestratorServer orchestrator = track(open, new OrchestratorServer(config, TestCluster.FAMILY,
                     InProcessServerBuilder.forName(name), a -> InProcessChannelBuilder.forName(a).build(),
@@ -95,7 +95,7 @@ class PrometheusExpositionTest {
     private static String worker(List<AutoCloseable> open, String name, List<String> models, MetricsEndpoint metrics)
             throws IOException {
         WorkerConfig c = new WorkerConfig(name, name.substring(0, name.indexOf('-')), null, 0, null, models,
-                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null, null);
+                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null, null, WorkerConfig.Security.PLAINTEXT);
         String address = "inproc-" + InProcessServerBuilder.generateName() + ":0";
         track(open, new WorkerServer(c, TestCluster.FAMILY, InProcessServerBuilder.forName(address),
                 metrics.registry()).start());

@@ -38,7 +38,7 @@ class RemoteBackendTest {
 
     private static WorkerServer worker(String name, long cacheBytes) throws Exception {
         WorkerConfig c = new WorkerConfig(name, "small", null, 0, null, List.of("velocity-small"),
-                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1, 0, null, null);
+                RuntimeOptions.cpu(1), null, new WorkerConfig.ContextCache(cacheBytes, 60), 0, 1, 0, null, null, WorkerConfig.Security.PLAINTEXT);
         return new WorkerServer(c, TestCluster.FAMILY, InProcessServerBuilder.forName(name)).start();
     }
 
@@ -62,7 +62,7 @@ class RemoteBackendTest {
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
                 null, null, null, Map.of(),
                 new OrchestratorConfig.Limits(4, 64, 1000, 1000, 30.0, stepTimeoutMillis, 3), 0, 0, 60_000, 0, 0, null,
-                streams, null, null);
+                streams, null, null, OrchestratorConfig.Security.PLAINTEXT);
         return new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a).build(), s,
                 WorkerPool.Resolver.SYSTEM, metrics);
     }
@@ -163,7 +163,7 @@ class RemoteBackendTest {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", null, "small.missing.test:8201", 0)),
-                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, true, null, null);
+                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, true, null, null, OrchestratorConfig.Security.PLAINTEXT);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (RemoteBackend r = new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a)
@@ -194,10 +194,10 @@ class RemoteBackendTest {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of("127.0.0.1:" + port), null, 0)),
-                null, null, null, Map.of(), null, 0, 0, 200, 0, 0, null, true, null, null);
+                null, null, null, Map.of(), null, 0, 0, 200, 0, 0, null, true, null, null, OrchestratorConfig.Security.PLAINTEXT);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         WorkerConfig wc = new WorkerConfig("late-0", "small", "127.0.0.1", port, null, List.of("velocity-small"),
-                RuntimeOptions.cpu(1), null, null, 0, 1, 0, null, null);
+                RuntimeOptions.cpu(1), null, null, 0, 1, 0, null, null, WorkerConfig.Security.PLAINTEXT);
         try (RemoteBackend r = new RemoteBackend(TestCluster.FAMILY, config,
                 OrchestratorServer.nettyChannels(64 << 20), s)) {
             Conditioning cond = Conditioning.of(ones(CONTEXT), 1);

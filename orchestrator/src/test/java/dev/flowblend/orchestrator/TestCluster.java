@@ -46,7 +46,7 @@ final class TestCluster implements AutoCloseable {
         OrchestratorConfig config = new OrchestratorConfig("127.0.0.1", 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", large, null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
-                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null, null);
+                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null, null, OrchestratorConfig.Security.PLAINTEXT);
         String name = InProcessServerBuilder.generateName();
         orchestrator = new OrchestratorServer(config, FAMILY,
                 loopback ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
@@ -60,7 +60,7 @@ final class TestCluster implements AutoCloseable {
 
     private String startWorker(boolean loopback, String name, List<String> models) throws IOException {
         WorkerConfig c = new WorkerConfig(name, name.substring(0, name.indexOf('-')), "127.0.0.1", 0, null, models,
-                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null, null);
+                RuntimeOptions.cpu(1), null, null, 0, 5, 0, null, null, WorkerConfig.Security.PLAINTEXT);
         String inproc = "inproc-" + InProcessServerBuilder.generateName() + ":0";  // host:port-shaped, as pools require
         WorkerServer w = new WorkerServer(c, FAMILY, loopback
                 ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)) : InProcessServerBuilder.forName(inproc))

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flowblend.runtime.RuntimeOptions;
+import dev.flowblend.security.TlsFiles;
 import dev.flowblend.telemetry.MetricsPort;
 import java.util.List;
 import java.util.Objects;
@@ -30,7 +31,8 @@ public record WorkerConfig(
         int drainSeconds,
         int maxStreamInflight,
         Integer metricsPort,
-        Boolean reflection) {
+        Boolean reflection,
+        Security security) {
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
     /** Per ModelStreamInfer stream: requests taken and not yet answered (each answer may be MBs). */
@@ -64,6 +66,11 @@ public record WorkerConfig(
         if (drainSeconds < 0 || drainSeconds > 3600) {
             throw new IllegalArgumentException("drain_seconds is " + drainSeconds + "; must be 1 to 3600");
         }
+        if (security == null) {
+            throw new IllegalArgumentException("worker '" + name + "': security is missing; configure 'tls' (mutual"
+                    + " TLS: only orchestrators with a certificate from its ca_file may call), or set"
+                    + " \"security\": {\"plaintext\": true}");
+        }
         maxStreamInflight = maxStreamInflight == 0 ? DEFAULT_MAX_STREAM_INFLIGHT : maxStreamInflight;
         if (maxStreamInflight < 1 || maxStreamInflight > 65536) {
             throw new IllegalArgumentException("max_stream_inflight is " + maxStreamInflight + "; must be 1 to 65536");
@@ -72,42 +79,69 @@ public record WorkerConfig(
 
     public WorkerConfig withPort(int newPort) {
         return new WorkerConfig(name, role, host, newPort, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
     }
 
     public WorkerConfig withHost(String newHost) {
         return new WorkerConfig(name, role, newHost, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
     }
 
     public WorkerConfig withMetricsPort(Integer newMetricsPort) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, newMetricsPort, reflection);
+                maxMessageBytes, drainSeconds, maxStreamInflight, newMetricsPort, reflection, security);
     }
 
     public WorkerConfig withName(String newName) {
         return new WorkerConfig(newName, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
     }
 
     public WorkerConfig withModelsDir(String dir) {
         return new WorkerConfig(name, role, host, port, dir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
     }
 
     public WorkerConfig withRuntime(RuntimeOptions options) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, options, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
     }
 
     public WorkerConfig withBatching(Batching b) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, b, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
     }
 
     public WorkerConfig withMaxStreamInflight(int n) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, n, metricsPort, reflection);
+                maxMessageBytes, drainSeconds, n, metricsPort, reflection, security);
+    }
+
+    public WorkerConfig withSecurity(Security s) {
+        return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, s);
+    }
+
+    /**
+     * How a worker's port is secured: {@code tls} is its server certificate and the CA that callers'
+     * client certificates must chain to (mutual TLS: a caller without one is refused in the
+     * handshake). Plaintext only when {@code plaintext} is true, logged as a warning at start-up.
+     */
+    public record Security(boolean plaintext, TlsFiles tls) {
+        /** Plaintext, any caller: tests over in-process transport, the loopback demo. */
+        public static final Security PLAINTEXT = new Security(true, null);
+
+        public Security {
+            tls = tls == null ? null : tls.at("worker.security.tls");
+            if (!plaintext && tls == null) {
+                throw new IllegalArgumentException("worker.security has no 'tls'; configure it, or set 'plaintext': true");
+            }
+        }
+
+        @JsonCreator
+        static Security of(@JsonProperty("plaintext") Boolean plaintext, @JsonProperty("tls") TlsFiles tls) {
+            return new Security(or(plaintext, false), tls);
+        }
     }
 
     /**

@@ -24,7 +24,7 @@ class ReflectionTest {
     @ParameterizedTest(name = "reflection {0}")
     @ValueSource(booleans = {false, true})
     void listServices_reflectionOffByDefault_unimplementedUnlessConfigured(boolean on) throws Exception {
-        WorkerConfig base = Json.mapper().readValue("{\"name\": \"w-0\", \"models\": [\"velocity-small\"]"
+        WorkerConfig base = Json.mapper().readValue("{\"name\": \"w-0\", \"models\": [\"velocity-small\"], \"security\": {\"plaintext\": true}"
                 + (on ? ", \"reflection\": true" : "") + "}", WorkerConfig.class);
         assertEquals(on, base.reflection());
         String name = InProcessServerBuilder.generateName();

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class WorkerConfigTest {
 
     private static WorkerConfig withMaxStreamInflight(int n) {
-        return new WorkerConfig("w-0", "small", null, 0, null, List.of("velocity-small"), null, null, null, 0, 0, n, null, null);
+        return new WorkerConfig("w-0", "small", null, 0, null, List.of("velocity-small"), null, null, null, 0, 0, n, null, null, WorkerConfig.Security.PLAINTEXT);
     }
 
     @ParameterizedTest
@@ -31,13 +31,13 @@ class WorkerConfigTest {
     @Test
     void json_maxStreamInflightKey_readIntoTheConfig() throws Exception {
         WorkerConfig c = Json.mapper().readValue(
-                "{\"name\": \"w-0\", \"models\": [\"velocity-small\"], \"max_stream_inflight\": 8}", WorkerConfig.class);
+                "{\"name\": \"w-0\", \"models\": [\"velocity-small\"], \"security\": {\"plaintext\": true}, \"max_stream_inflight\": 8}", WorkerConfig.class);
         assertEquals(8, c.maxStreamInflight());
         assertEquals(8, c.withPort(1).maxStreamInflight());
     }
 
     private static WorkerConfig read(String more) throws Exception {
-        return Json.mapper().readValue("{\"name\": \"w-0\", \"models\": [\"velocity-small\"]" + more + "}",
+        return Json.mapper().readValue("{\"name\": \"w-0\", \"models\": [\"velocity-small\"], \"security\": {\"plaintext\": true}" + more + "}",
                 WorkerConfig.class);
     }
 

@@ -25,7 +25,7 @@ class WorkerLoopbackTest {
 
     private static WorkerServer start(int maxMessageBytes) throws Exception {
         WorkerConfig c = new WorkerConfig("loop-0", "small", "127.0.0.1", 0, null,
-                java.util.List.of("velocity-small"), null, null, null, maxMessageBytes, 2, 0, null, null);
+                java.util.List.of("velocity-small"), null, null, null, maxMessageBytes, 2, 0, null, null, WorkerConfig.Security.PLAINTEXT);
         return new WorkerServer(c, ModelFamily.load(ModelFamily.defaultDirectory()),
                 NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))).start();
     }
