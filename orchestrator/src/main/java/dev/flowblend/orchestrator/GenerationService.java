@@ -14,6 +14,8 @@ import dev.flowblend.proto.generation.StepList;
 import dev.flowblend.proto.generation.Timings;
 import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.runtime.Tensors;
+import dev.flowblend.security.BearerAuth;
+import dev.flowblend.security.Principal;
 import dev.flowblend.telemetry.Event;
 import io.grpc.Context;
 import io.grpc.Status;
@@ -23,10 +25,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -41,19 +40,23 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
     private static final Logger LOG = Logger.getLogger(GenerationService.class.getName());
     private final Generator generator;
     private final GenerationRequests requests;
-    private final ExecutorService executor;
+    private final Admission admission;
     private final OrchestratorConfig config;
-    private final Map<String, Context.CancellableContext> running = new ConcurrentHashMap<>();
+    /** Admitted generations (running or waiting) by id, with the principal that started each. */
+    private final Map<String, Admitted> running = new ConcurrentHashMap<>();
     private final LongSupplier nanoTime;
     private final OrchestratorMetrics metrics;
 
-    GenerationService(Generator generator, GenerationRequests requests, ExecutorService executor,
+    private record Admitted(Context.CancellableContext ctx, Principal owner) {
+    }
+
+    GenerationService(Generator generator, GenerationRequests requests, Admission admission,
                       OrchestratorConfig config, LongSupplier nanoTime, OrchestratorMetrics metrics) {
         this.nanoTime = nanoTime;
         this.metrics = metrics;
         this.generator = generator;
         this.requests = requests;
-        this.executor = executor;
+        this.admission = admission;
         this.config = config;
     }
 
@@ -71,7 +74,8 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         }
         String id = request.getGenerationId().isEmpty() ? UUID.randomUUID().toString() : request.getGenerationId();
         Context.CancellableContext ctx = Context.current().withCancellation();
-        if (running.putIfAbsent(id, ctx) != null) {
+        Principal caller = BearerAuth.principal();
+        if (running.putIfAbsent(id, new Admitted(ctx, caller)) != null) {
             out.onError(Status.ALREADY_EXISTS.withDescription("generation_id '" + id + "' is already running")
                     .asRuntimeException());
             return;
@@ -84,27 +88,24 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         // Accepted goes out at once, also for a generation that waits for a slot; the generation's
         // own events follow it (the latch orders the two threads' writes to the stream).
         CountDownLatch acceptedSent = new CountDownLatch(1);
-        int ahead = queuedAhead();
+        int ahead;
         try {
-            executor.execute(() -> ctx.run(() -> {
+            ahead = admission.admit(caller, () -> ctx.run(() -> {
                 awaitUninterruptibly(acceptedSent);
                 run(id, spec, request, ctx, call);
             }));
-        } catch (RejectedExecutionException e) {
+        } catch (Admission.Refused e) {
             running.remove(id);
             ctx.cancel(null);
             metrics.rejected(spec.plan().name(), Status.Code.RESOURCE_EXHAUSTED.name());
             LOG.info(Event.of("generation_rejected").with("id", id).with("code", Status.Code.RESOURCE_EXHAUSTED)
-                    .with("running", config.limits().maxConcurrentGenerations())
-                    .with("queued", config.limits().maxQueuedGenerations()).toString());
-            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("orchestrator is at capacity ("
-                    + config.limits().maxConcurrentGenerations() + " running, " + config.limits().maxQueuedGenerations()
-                    + " queued: limits.max_concurrent_generations / max_queued_generations); retry later")
-                    .asRuntimeException());
+                    .with("caller", caller.name()).with("reason", e.getMessage()).toString());
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
             return;
         }
         try {
-            LOG.info(Event.of("generation_accepted").with("id", id).with("plan", spec.plan().name())
+            LOG.info(Event.of("generation_accepted").with("id", id).with("caller", caller.name())
+                    .with("plan", spec.plan().name())
                     .with("steps", spec.steps()).with("seed", spec.seed()).with("prompt_chars", spec.prompt().length())
                     .with("queue_position", ahead).toString());
             out.onNext(GenerateEvent.newBuilder().setAccepted(Accepted.newBuilder().setGenerationId(id)
@@ -112,12 +113,6 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
         } finally {
             acceptedSent.countDown();
         }
-    }
-
-    /** Admitted generations waiting for a slot (0 when one is free now); an estimate under concurrent calls. */
-    private int queuedAhead() {
-        return executor instanceof ThreadPoolExecutor t && t.getActiveCount() >= t.getMaximumPoolSize()
-                ? t.getQueue().size() : 0;
     }
 
     private static void awaitUninterruptibly(CountDownLatch latch) {
@@ -141,7 +136,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
      * UNAVAILABLE, where a reset stream (CANCELLED) it would not.
      */
     void abortAll(String why) {
-        running.values().forEach(c -> c.cancel(new Draining(why)));
+        running.values().forEach(a -> a.ctx().cancel(new Draining(why)));
     }
 
     /** The sampler's view of a generation's context: cancelled by the client, a deadline, Cancel or a drain. */
@@ -274,14 +269,24 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
 
     @Override
     public void cancel(CancelRequest request, StreamObserver<CancelResponse> out) {
-        Context.CancellableContext ctx = running.get(request.getGenerationId());
-        if (ctx == null) {
+        Admitted a = running.get(request.getGenerationId());
+        if (a == null) {
             out.onError(Status.NOT_FOUND.withDescription("no running generation has generation_id '"
                     + request.getGenerationId() + "'").asRuntimeException());
             return;
         }
-        ctx.cancel(new IllegalStateException("Cancel was called"));
-        LOG.info(Event.of("generation_cancel_requested").with("id", request.getGenerationId()).toString());
+        Principal caller = BearerAuth.principal();
+        if (!a.owner().name().equals(caller.name())) {
+            LOG.info(Event.of("generation_cancel_refused").with("id", request.getGenerationId())
+                    .with("caller", caller.name()).with("owner", a.owner().name()).toString());
+            out.onError(Status.PERMISSION_DENIED.withDescription("generation '" + request.getGenerationId()
+                    + "' was started with another token; a token may cancel only its own generations")
+                    .asRuntimeException());
+            return;
+        }
+        a.ctx().cancel(new IllegalStateException("Cancel was called"));
+        LOG.info(Event.of("generation_cancel_requested").with("id", request.getGenerationId())
+                .with("caller", caller.name()).toString());
         out.onNext(CancelResponse.newBuilder().setCancelled(true).build());
         out.onCompleted();
     }

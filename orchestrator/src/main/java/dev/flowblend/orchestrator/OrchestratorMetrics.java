@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -94,10 +93,10 @@ final class OrchestratorMetrics {
                 .description("model calls in flight to the pool's workers").register(registry);
     }
 
-    void bindAdmission(ThreadPoolExecutor generations) {
-        Gauge.builder(RUNNING, generations, ThreadPoolExecutor::getActiveCount)
+    void bindAdmission(Admission admission) {
+        Gauge.builder(RUNNING, admission, Admission::running)
                 .description("generations running").register(registry);
-        Gauge.builder(QUEUED, generations, e -> e.getQueue().size())
+        Gauge.builder(QUEUED, admission, Admission::queued)
                 .description("generations admitted and waiting for a slot").register(registry);
     }
 

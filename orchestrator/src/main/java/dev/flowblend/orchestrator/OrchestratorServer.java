@@ -3,12 +3,17 @@ package dev.flowblend.orchestrator;
 import dev.flowblend.proto.generation.GenerationServiceGrpc;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.Tokenizer;
+import dev.flowblend.security.AuthConfig;
+import dev.flowblend.security.BearerAuth;
+import dev.flowblend.security.Tokens;
 import dev.flowblend.telemetry.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -17,12 +22,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -106,16 +109,16 @@ public final class OrchestratorServer implements AutoCloseable {
         }
         generator.resolve(defaultPlan, family.conventions().defaultSteps());  // fail fast on unknown pools
         OrchestratorConfig.Limits l = config.limits();
-        BlockingQueue<Runnable> queue = l.maxQueuedGenerations() == 0
-                ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(l.maxQueuedGenerations());
+        // Admission bounds what reaches the executor to max_concurrent_generations at a time
         generations = new ThreadPoolExecutor(l.maxConcurrentGenerations(), l.maxConcurrentGenerations(), 0,
-                TimeUnit.SECONDS, queue, r -> new Thread(r, "generation"), new ThreadPoolExecutor.AbortPolicy());
-        metrics.bindAdmission(generations);
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> new Thread(r, "generation"));
+        Admission admission = new Admission(generations, l.maxConcurrentGenerations(), l.maxQueuedGenerations());
+        metrics.bindAdmission(admission);
         GenerationRequests requests = new GenerationRequests(generator, l, plans, defaultPlan);
         server = builder
                 .maxInboundMessageSize(1 << 20)
-                .addService(service = new GenerationService(generator, requests, generations, config, System::nanoTime,
-                        metrics))
+                .addService(clientAuth(service = new GenerationService(generator, requests, admission, config,
+                        System::nanoTime, metrics)))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
@@ -130,6 +133,17 @@ public final class OrchestratorServer implements AutoCloseable {
         LOG.info(Event.of("orchestrator_started").with("address", config.host() + ":" + port())
                 .with("first_readiness_check_ms", backend.healthCheckTimeoutMillis() + 50).toString());
         return this;
+    }
+
+    /** GenerationService behind bearer-token authentication when security.auth is configured. */
+    private ServerServiceDefinition clientAuth(GenerationService generation) {
+        AuthConfig auth = config.security().auth();
+        if (auth == null) {
+            LOG.warning(Event.of("client_auth_off").with("reason", "orchestrator.security.auth is not configured;"
+                    + " any client that reaches the port may generate and cancel").toString());
+            return generation.bindService();
+        }
+        return ServerInterceptors.intercept(generation, new BearerAuth(new Tokens(auth, System::nanoTime)));
     }
 
     /** The pools a generation with the default plan needs: the plan's, the text encoder's, the decoder's. */

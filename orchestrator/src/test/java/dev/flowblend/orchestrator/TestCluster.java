@@ -37,6 +37,11 @@ final class TestCluster implements AutoCloseable {
 
     TestCluster(boolean loopback, int smallWorkers, List<String> extraSmallEndpoints,
                 OrchestratorConfig.Limits limits) throws IOException {
+        this(loopback, smallWorkers, extraSmallEndpoints, limits, OrchestratorConfig.Security.PLAINTEXT);
+    }
+
+    TestCluster(boolean loopback, int smallWorkers, List<String> extraSmallEndpoints,
+                OrchestratorConfig.Limits limits, OrchestratorConfig.Security security) throws IOException {
         List<String> large = List.of(startWorker(loopback, "large-0",
                 List.of("velocity-large", "text-encoder", "decoder")));
         List<String> small = new ArrayList<>(extraSmallEndpoints);
@@ -46,7 +51,7 @@ final class TestCluster implements AutoCloseable {
         OrchestratorConfig config = new OrchestratorConfig("127.0.0.1", 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", large, null, 0),
                 new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
-                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null, null, OrchestratorConfig.Security.PLAINTEXT);
+                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null, null, security);
         String name = InProcessServerBuilder.generateName();
         orchestrator = new OrchestratorServer(config, FAMILY,
                 loopback ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))

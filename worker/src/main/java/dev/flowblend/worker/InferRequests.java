@@ -49,7 +49,8 @@ final class InferRequests {
         }
     }
 
-    Parsed parse(ModelInferRequest req, HostedModel hosted) throws InferException {
+    /** @param caller who sent it (see {@link ConditioningCache}): what it stores counts against its budget */
+    Parsed parse(ModelInferRequest req, HostedModel hosted, String caller) throws InferException {
         ModelEntry spec = hosted.spec();
         String m = spec.name();
         if (!req.getModelVersion().isEmpty() && !req.getModelVersion().equals("1")) {
@@ -134,7 +135,7 @@ final class InferRequests {
         }
         List<Integer> outputs = requestedOutputs(req, spec);
         // stored last: a request refused by any check above leaves the cache as it was
-        String stored = toStore != null && cache.putIfAbsent(contextId, toStore) ? contextId : null;
+        String stored = toStore != null && cache.putIfAbsent(caller, contextId, toStore) ? contextId : null;
         return new Parsed(ordered, batch, outputs, stored);
     }
 

@@ -50,13 +50,16 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     private final String workerName;
     private final Map<String, HostedModel> models;
     private final InferRequests requests;
+    private final java.util.function.Supplier<String> caller;
     private final BooleanSupplier ready;
     private final int maxStreamInflight;
     private final Set<InferStream> streams = ConcurrentHashMap.newKeySet();
     private final WorkerMetrics metrics;
 
+    /** @param caller the calling peer's identity, asked on the call's thread (its context) */
     InferenceService(String workerName, Map<String, HostedModel> models, InferRequests requests, BooleanSupplier ready,
-                     int maxStreamInflight, WorkerMetrics metrics) {
+                     int maxStreamInflight, WorkerMetrics metrics, java.util.function.Supplier<String> caller) {
+        this.caller = caller;
         this.workerName = workerName;
         this.metrics = metrics;
         this.models = Map.copyOf(models);
@@ -186,7 +189,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         WorkerMetrics.Model meters = m.meters();
         meters.pending.incrementAndGet();  // answered by exactly one of the catch blocks or the Reply
         try {
-            InferRequests.Parsed p = requests.parse(request, m);
+            InferRequests.Parsed p = requests.parse(request, m, caller.get());
             try {
                 m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.batch(), cancellation,
                         new Reply(request, m, p, outcome)));

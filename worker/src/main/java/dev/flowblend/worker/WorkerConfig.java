@@ -175,16 +175,27 @@ public record WorkerConfig(
         }
     }
 
-    /** The conditioning cache: contexts kept by id so a generation sends each one once per worker. */
-    public record ContextCache(long maxBytes, long expireAfterAccessSeconds) {
+    /**
+     * The conditioning cache: contexts kept by content id so a generation sends each one once per
+     * worker; no caller holds more than {@code max_bytes_per_caller} of it (default: half of
+     * {@code max_bytes}, so one orchestrator's churn never evicts all of another's entries).
+     */
+    public record ContextCache(long maxBytes, long expireAfterAccessSeconds, long maxBytesPerCaller) {
         public static final ContextCache DEFAULT = new ContextCache(256L << 20, 600);
 
-        /** From a config file: every key may be left out and then takes its value in {@link #DEFAULT}. */
+        /** With the default per-caller budget: half of {@code maxBytes}. */
+        public ContextCache(long maxBytes, long expireAfterAccessSeconds) {
+            this(maxBytes, expireAfterAccessSeconds, maxBytes / 2);
+        }
+
+        /** From a config file: every key may be left out and then takes its default. */
         @JsonCreator
         static ContextCache of(@JsonProperty("max_bytes") Long maxBytes,
-                               @JsonProperty("expire_after_access_seconds") Long expireAfterAccessSeconds) {
-            return new ContextCache(or(maxBytes, DEFAULT.maxBytes),
-                    or(expireAfterAccessSeconds, DEFAULT.expireAfterAccessSeconds));
+                               @JsonProperty("expire_after_access_seconds") Long expireAfterAccessSeconds,
+                               @JsonProperty("max_bytes_per_caller") Long maxBytesPerCaller) {
+            long max = or(maxBytes, DEFAULT.maxBytes);
+            return new ContextCache(max, or(expireAfterAccessSeconds, DEFAULT.expireAfterAccessSeconds),
+                    or(maxBytesPerCaller, max / 2));
         }
 
         public ContextCache {
@@ -194,6 +205,10 @@ public record WorkerConfig(
             if (expireAfterAccessSeconds < 1) {
                 throw new IllegalArgumentException("context_cache.expire_after_access_seconds is "
                         + expireAfterAccessSeconds + "; must be >= 1");
+            }
+            if (maxBytesPerCaller < 0 || maxBytesPerCaller > maxBytes) {
+                throw new IllegalArgumentException("context_cache.max_bytes_per_caller is " + maxBytesPerCaller
+                        + "; must be 0 to max_bytes (" + maxBytes + ")");
             }
         }
     }

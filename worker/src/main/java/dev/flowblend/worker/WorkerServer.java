@@ -89,7 +89,7 @@ public final class WorkerServer implements AutoCloseable {
             metrics.bindCache(cache);
             InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize());
             inference = new InferenceService(config.name(), hosted, requests, () -> ready,
-                    config.maxStreamInflight(), metrics);
+                    config.maxStreamInflight(), metrics, () -> "caller");
             builder.directExecutor()
                     .maxInboundMessageSize(config.maxMessageBytes())
                     .addService(inference)
