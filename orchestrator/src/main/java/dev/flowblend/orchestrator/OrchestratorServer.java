@@ -121,8 +121,9 @@ public final class OrchestratorServer implements AutoCloseable {
                 .build()
                 .start();
         health.setStatus("", ServingStatus.SERVING);  // liveness: the process is up and answering
-        readiness = new Readiness(backend, neededPools(defaultPlan), ready -> health.setStatus(
-                GenerationServiceGrpc.SERVICE_NAME, ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+        readiness = new Readiness(backend, defaultPlan.pools(), config.textEncoderPools(), config.decoderPools(),
+                ready -> health.setStatus(GenerationServiceGrpc.SERVICE_NAME,
+                        ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
         // NOT_SERVING until the first round of health checks has answered: a pool is not assumed served
         health.setStatus(GenerationServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
         scheduler.scheduleWithFixedDelay(readiness::check, backend.healthCheckTimeoutMillis() + 50,
@@ -130,14 +131,6 @@ public final class OrchestratorServer implements AutoCloseable {
         LOG.info(Event.of("orchestrator_started").with("address", config.host() + ":" + port())
                 .with("first_readiness_check_ms", backend.healthCheckTimeoutMillis() + 50).toString());
         return this;
-    }
-
-    /** The pools a generation with the default plan needs: the plan's, the text encoder's, the decoder's. */
-    private java.util.Set<String> neededPools(StagePlan plan) {
-        java.util.Set<String> pools = new java.util.LinkedHashSet<>(plan.pools());
-        pools.addAll(config.textEncoderPools());
-        pools.addAll(config.decoderPools());
-        return pools;
     }
 
     public int port() {

@@ -57,8 +57,10 @@ class OrchestratorTelemetryTest {
 
     @Test
     @Timeout(60)
-    void health_onlySmallWorkerGoes_generationServiceNotServingWhileTheProcessStaysLive() throws Exception {
-        try (TestCluster c = new TestCluster(false, 1, List.of(), null)) {
+    void health_onlySmallWorkerGoesWithoutFallback_generationServiceNotServingWhileTheProcessStaysLive()
+            throws Exception {
+        try (TestCluster c = new TestCluster(false, new TestCluster.Layout(List.of(), 1, List.of(),
+                List.of("velocity-small"), OrchestratorConfig.PoolConfig.NO_FALLBACK, null), null)) {
             await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.SERVING);
             c.workers.get(1).close();  // the small pool's only worker
             await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.NOT_SERVING);
@@ -81,8 +83,9 @@ class OrchestratorTelemetryTest {
 
     @Test
     @Timeout(60)
-    void generate_poolWithoutAWorkingWorker_unavailableNamingThePoolButNoWorkerAddress() throws Exception {
-        try (TestCluster c = new TestCluster(false, 0, List.of("inproc-nobody-listens:1"), null)) {
+    void generate_poolWithoutAWorkingWorkerNorFallback_unavailableNamingThePoolButNoWorkerAddress() throws Exception {
+        try (TestCluster c = new TestCluster(false, new TestCluster.Layout(List.of(), 0, List.of("inproc-nobody-listens:1"),
+                List.of("velocity-small"), OrchestratorConfig.PoolConfig.NO_FALLBACK, null), null)) {
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> c.generate(GenerateRequest
                     .newBuilder().setPrompt("a red circle moving right").setSteps(4)
                     .setPlan(Plan.newBuilder().setPreset("small-only")).build()));
