@@ -2,11 +2,14 @@ package dev.flowblend.orchestrator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.flowblend.proto.generation.GenerateEvent;
 import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.Plan;
 import dev.flowblend.proto.generation.Result;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -48,8 +51,9 @@ class PoolLossTest {
         double[] largeOnly = new double[runs];
         double[] gone = new double[runs];
         // both clusters at once, their runs alternating, so a shared machine's load falls on both alike
-        try (TestCluster ok = new TestCluster(false, 1, List.of(), null);
-             TestCluster lost = new TestCluster(false, 1, List.of(), null)) {
+        // over loopback sockets: the stopped worker's address refuses connections, as a killed process's does
+        try (TestCluster ok = new TestCluster(true, 1, List.of(), null);
+             TestCluster lost = new TestCluster(true, 1, List.of(), null)) {
             byte[] reference = generate(ok, "large-only").result().getFrames().toByteArray();  // also warms up
             generate(ok, "flowblending");
             generate(lost, "flowblending");
@@ -65,7 +69,19 @@ class PoolLossTest {
                 assertEquals(20, r.result().getMetadata().getFallbacks(0).getStepsCount());
                 gone[i] = r.wallMs();
             }
-            System.out.println("PoolLossTest: median wall of a 50-step FlowBlending generation with the small pool gone "
+            // as before fallbacks: the same loss with "fallback": "none" fails the generation
+            double failedAfter;
+            try (TestCluster none = new TestCluster(true, new TestCluster.Layout(List.of(), 1, List.of(),
+                    List.of("velocity-small"), OrchestratorConfig.PoolConfig.NO_FALLBACK, null), null)) {
+                generate(none, "flowblending");
+                none.workers.get(1).close();
+                long t0 = System.nanoTime();
+                StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> generate(none, "flowblending"));
+                failedAfter = (System.nanoTime() - t0) / 1e6;
+                assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+            }
+            System.out.println("PoolLossTest: with \"fallback\": \"none\" UNAVAILABLE after " + failedAfter + " ms; "
+                    + "median wall of a 50-step FlowBlending generation with the small pool gone "
                     + median(gone) + " ms, with it " + median(normal) + " ms (" + median(gone) / median(normal)
                     + "x), large-only " + median(largeOnly) + " ms; first generation after the worker stopped "
                     + first.wallMs() + " ms (runs: gone " + Arrays.toString(gone) + ", normal " + Arrays.toString(normal)
