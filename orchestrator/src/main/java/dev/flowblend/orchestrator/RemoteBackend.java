@@ -33,8 +33,9 @@ import java.util.logging.Logger;
  * first is unavailable or full (a velocity call is a pure function of its inputs, so retrying is
  * safe). A pool that cannot serve a velocity call hands it to its fallback ({@link Fallbacks},
  * {@link PoolRoute}); the text encoder and decoder run on the first of their configured pools
- * that can. Each answer names the pool that gave it. Conditioning travels once per worker: afterwards only its id does, and a cache miss
- * (FAILED_PRECONDITION with the flowblend-context-miss trailer) makes us resend it. Requests
+ * that can. Each answer names the pool that gave it. Conditioning travels once per worker:
+ * afterwards only its id does, and a cache miss (FAILED_PRECONDITION with the
+ * flowblend-context-miss trailer) makes us resend it. Requests
  * travel on each worker's long-lived ModelStreamInfer stream ({@link WorkerStream}) or, with
  * {@code worker_streams: false} or a worker without it, as unary ModelInfer calls; the outcome
  * reaches {@link ModelCall} the same way.

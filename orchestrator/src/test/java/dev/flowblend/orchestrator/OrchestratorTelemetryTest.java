@@ -34,6 +34,9 @@ class OrchestratorTelemetryTest {
                     .setPrompt("a red circle moving right").setSteps(100_000).build()));
 
             var reg = c.registry;
+            // counted just after the stream completes, on the generation's thread
+            await(() -> reg.find(OrchestratorMetrics.GENERATION_DURATION).tags("plan", "flowblending").timers().stream()
+                    .mapToLong(io.micrometer.core.instrument.Timer::count).sum(), 1L);
             assertEquals(1.0, reg.get(OrchestratorMetrics.GENERATIONS).tags("plan", "flowblending", "outcome", "success")
                     .counter().count());
             assertEquals(1, reg.get(OrchestratorMetrics.GENERATION_DURATION).tags("plan", "flowblending").timer().count());
