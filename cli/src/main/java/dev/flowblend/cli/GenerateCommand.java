@@ -1,11 +1,17 @@
 package dev.flowblend.cli;
 
+import dev.flowblend.proto.generation.Fallback;
 import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.GenerationMetadata;
 import dev.flowblend.proto.generation.VideoFormat;
+import dev.flowblend.runtime.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,6 +54,10 @@ final class GenerateCommand implements Callable<Integer> {
             + "0 sends every step as it finishes (default: the orchestrator's, 100).")
     Integer progressIntervalMs;
 
+    @Option(names = "--json", description = "Also print a JSON summary (served steps, fallbacks, timings) as the last "
+            + "stdout line.")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
         // every mistake is named before the orchestrator spends a generation on it
@@ -79,6 +89,9 @@ final class GenerateCommand implements Callable<Integer> {
             GenerationClient.Outcome o = client.generate(r.build(), timeout, bar::update);
             Files.write(out, o.result().getVideo().toByteArray());
             System.out.println(summary(out, o));
+            if (json) {
+                System.out.println(Json.writeCompact(json(out, o)));
+            }
         }
         return 0;
     }
@@ -112,9 +125,43 @@ final class GenerateCommand implements Callable<Integer> {
                 o.result().getVideo().size(), o.result().getMimeType(), o.wallMs(), m.getPlan()));
         m.getServedMap().forEach((pool, steps) -> b.append(String.format(Locale.ROOT, "  %-6s served %2d steps: %s%n",
                 pool, steps.getStepsCount(), ranges(steps.getStepsList()))));
+        // degraded, never silently: steps that ran on another pool (another model) than planned
+        for (Fallback f : m.getFallbacksList()) {
+            b.append(String.format(Locale.ROOT, "  FALLBACK %d steps planned on %s ran on %s (%s): %s%n",
+                    f.getStepsCount(), f.getPlannedPool(), f.getServedPool(), f.getReason(), ranges(f.getStepsList())));
+        }
         b.append(String.format(Locale.ROOT, "  velocity FLOPs %.3g (large-only %.3g, saving %.1f%%)",
                 m.getFlops(), m.getLargeOnlyFlops(), 100 * (1 - m.getFlops() / m.getLargeOnlyFlops())));
         return b.toString();
+    }
+
+    /** The --json line: where the steps ran (fallbacks included), the shared models' pools, timings. */
+    static Map<String, Object> json(Path out, GenerationClient.Outcome o) {
+        GenerationMetadata m = o.result().getMetadata();
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("output", out.toAbsolutePath().toString());
+        j.put("bytes", o.result().getVideo().size());
+        j.put("generation_id", o.result().getGenerationId());
+        j.put("plan", m.getPlan());
+        j.put("wall_ms", Math.round(o.wallMs()));
+        Map<String, List<Integer>> served = new LinkedHashMap<>();
+        m.getServedMap().forEach((pool, steps) -> served.put(pool, steps.getStepsList()));
+        j.put("served", served);
+        List<Map<String, Object>> fallbacks = new ArrayList<>();
+        for (Fallback f : m.getFallbacksList()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("planned_pool", f.getPlannedPool());
+            e.put("served_pool", f.getServedPool());
+            e.put("reason", f.getReason());
+            e.put("steps", f.getStepsList());
+            fallbacks.add(e);
+        }
+        j.put("fallbacks", fallbacks);
+        j.put("text_encoder_pool", m.getTextEncoderPool());
+        j.put("decoder_pool", m.getDecoderPool());
+        j.put("flops", m.getFlops());
+        j.put("large_only_flops", m.getLargeOnlyFlops());
+        return j;
     }
 
     /** "0-19, 40-49" for a sorted step list. */

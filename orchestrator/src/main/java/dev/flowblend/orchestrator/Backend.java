@@ -32,6 +32,16 @@ public interface Backend extends AutoCloseable {
     /** Decoded video [batch, F, H, W, 3] in [0, 1]. */
     float[] decode(float[] latent, int batch) throws BackendException;
 
+    /** {@link #encodeText}, and the pool that ran the encoder (null by default: no pools, e.g. in-process). */
+    default Hosted encodeTextHosted(long[] tokenIds, int batch) throws BackendException {
+        return new Hosted(encodeText(tokenIds, batch), null);
+    }
+
+    /** {@link #decode}, and the pool that ran the decoder (null by default). */
+    default Hosted decodeHosted(float[] latent, int batch) throws BackendException {
+        return new Hosted(decode(latent, batch), null);
+    }
+
     /** Whether this backend can serve the named pool. */
     boolean hasPool(String pool);
 
@@ -63,8 +73,23 @@ public interface Backend extends AutoCloseable {
     /**
      * A velocity result, the worker that served it, and that worker's account of the call: how
      * long the request waited for the model and how long the model ran (its whole merged batch).
-     * In-process there is no queue, and compute is the model call.
+     * In-process there is no queue, and compute is the model call. {@code pool} is the pool that
+     * ran it (null: the one asked for); when that is another pool than the one asked for (its
+     * fallback), {@code fallbackReason} says why (one of {@link Fallbacks}' reasons), else null.
      */
-    record Velocity(float[] values, String worker, double queueMillis, double computeMillis) {
+    record Velocity(float[] values, String worker, double queueMillis, double computeMillis, String pool,
+                    String fallbackReason) {
+        /** Served by the pool asked for. */
+        public Velocity(float[] values, String worker, double queueMillis, double computeMillis) {
+            this(values, worker, queueMillis, computeMillis, null, null);
+        }
+
+        Velocity servedBy(String servedPool, String reason) {
+            return new Velocity(values, worker, queueMillis, computeMillis, servedPool, reason);
+        }
+    }
+
+    /** A text encoder or decoder output and the pool that ran it (null: no pools, e.g. in-process). */
+    record Hosted(float[] values, String pool) {
     }
 }

@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.flowblend.proto.generation.Accepted;
 import dev.flowblend.proto.generation.CancelRequest;
 import dev.flowblend.proto.generation.CancelResponse;
+import dev.flowblend.proto.generation.Fallback;
 import dev.flowblend.proto.generation.GenerateEvent;
 import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.GenerationMetadata;
@@ -172,9 +173,15 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
                     : config.progressIntervalMillis();
             ProgressStream progress = new ProgressStream(out::onNext, interval, nanoTime);
             GenerationResult r;
+            java.util.Set<String> fellBack = new java.util.HashSet<>();  // planned pools logged as falling back
             try {
                 r = generator.generate(spec, step -> {
                     metrics.step(step.pool(), step.millis());
+                    if (step.fallbackReason() != null && fellBack.add(step.plannedPool())) {
+                        LOG.warning(Event.of("generation_fallback").with("id", id).with("pool", step.plannedPool())
+                                .with("fallback", step.pool()).with("reason", step.fallbackReason())
+                                .with("step", step.index()).toString());
+                    }
                     progress.onStep(step);
                 }, cancellation(ctx));
             } finally {
@@ -203,7 +210,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             metrics.generation(plan, OrchestratorMetrics.SUCCESS, wall);
             Event done = Event.of("generation_finished").with("id", id).with("plan", plan).with("steps", spec.steps());
             r.served().forEach((pool, steps) -> done.with("steps_" + pool, steps.size()));
-            LOG.info(done.with("wall_ms", wall / 1_000_000).toString());
+            LOG.info(done.with("fallback_steps", r.fallbackSteps()).with("wall_ms", wall / 1_000_000).toString());
         } catch (BackendException e) {
             Status st = status(e, ctx, id);
             failed(id, plan, start, st, e.getMessage(), st.getCode() == Status.Code.INTERNAL ? e : null);
@@ -238,6 +245,16 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
                 .setPrompt(spec.prompt());
         r.served().forEach((pool, steps) -> m.putServed(pool, StepList.newBuilder()
                 .addAllSteps(steps.stream().map(Integer::valueOf).toList()).build()));
+        for (GenerationResult.Fallback f : r.fallbacks()) {
+            m.addFallbacks(Fallback.newBuilder().setPlannedPool(f.plannedPool()).setServedPool(f.servedPool())
+                    .setReason(f.reason()).addAllSteps(f.steps()));
+        }
+        if (r.textEncoderPool() != null) {
+            m.setTextEncoderPool(r.textEncoderPool());
+        }
+        if (r.decoderPool() != null) {
+            m.setDecoderPool(r.decoderPool());
+        }
         Timings.Builder t = Timings.newBuilder().setTotalMs(totalMs).setEncodePromptMs(r.encodePromptMs())
                 .setSamplingMs(r.samplingMs()).setDecodeMs(r.decodeMs()).setVideoEncodeMs(videoMs);
         r.poolMillis().forEach(t::putPoolMs);

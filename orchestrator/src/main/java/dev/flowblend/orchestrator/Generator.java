@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One generation from prompt to frames: encode the prompt, sample the latent over the plan's
@@ -53,19 +54,32 @@ public final class Generator {
         return SigmaSchedule.sigmas(steps, family.conventions().sigmaShift());
     }
 
+    /**
+     * Runs one generation. {@code listener} hears every step, fallback steps included (their
+     * {@link Sampler.Step#pool} is the pool that ran them, {@link Sampler.Step#plannedPool} the
+     * plan's); the result says which steps ran where, and which pools ran the text encoder and decoder.
+     */
     public GenerationResult generate(GenerationSpec spec, Sampler.StepListener listener,
                                      Sampler.Cancellation cancellation) throws BackendException {
         String[] pools = resolve(spec.plan(), spec.steps());
         Manifest.Conventions conv = family.conventions();
         long t0 = System.nanoTime();
-        Conditioning cond = prompts.encode(backend, spec.promptIds(), spec.negativeIds(), spec.usesGuidance());
+        EncoderPool encoder = new EncoderPool(backend);
+        Conditioning cond = prompts.encode(encoder, spec.promptIds(), spec.negativeIds(), spec.usesGuidance());
         long t1 = System.nanoTime();
         Map<String, List<Integer>> served = new LinkedHashMap<>();
+        Map<List<String>, List<Integer>> fallbacks = new LinkedHashMap<>();  // [planned, served, reason] -> steps
+        String[] ran = new String[pools.length];
         Map<String, Double> poolMs = new LinkedHashMap<>();
         float[] noise = Noise.gaussian(spec.seed(), conv.latentElements());
         float[] latent = sampler.sample(noise, sigmas(spec.steps()), pools, cond, spec.guidance(),
                 step -> {
                     served.computeIfAbsent(step.pool(), p -> new ArrayList<>()).add(step.index());
+                    ran[step.index()] = step.pool();
+                    if (step.fallbackReason() != null) {
+                        fallbacks.computeIfAbsent(List.of(step.plannedPool(), step.pool(), step.fallbackReason()),
+                                k -> new ArrayList<>()).add(step.index());
+                    }
                     poolMs.merge(step.pool(), step.millis(), Double::sum);
                     listener.onStep(step);
                 }, cancellation);
@@ -73,11 +87,14 @@ public final class Generator {
         if (cancellation.cancelled()) {
             throw new BackendException(BackendException.Kind.CANCELLED, "generation cancelled before decoding");
         }
-        float[] frames = backend.decode(latent, 1);
+        Backend.Hosted frames = backend.decodeHosted(latent, 1);
         long t3 = System.nanoTime();
-        return new GenerationResult(latent, frames, conv.videoShape(), pools, served, poolMs,
-                (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6,
-                flops(pools, cond.batch()), largeOnlyFlops(spec.steps(), cond.batch()));
+        List<GenerationResult.Fallback> fell = new ArrayList<>();
+        fallbacks.forEach((k, steps) -> fell.add(new GenerationResult.Fallback(k.get(0), k.get(1), k.get(2),
+                List.copyOf(steps))));
+        return new GenerationResult(latent, frames.values(), conv.videoShape(), pools, served, List.copyOf(fell),
+                encoder.pool, frames.pool(), poolMs, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6,
+                flops(ran, cond.batch()), largeOnlyFlops(spec.steps(), cond.batch()));
     }
 
     /** Velocity FLOPs of a plan: each step costs its pool's model FLOPs per sample times the batch. */
@@ -95,5 +112,49 @@ public final class Generator {
 
     private double modelFlops(String model) {
         return family.byName(model).map(ModelEntry::flopsPerSample).orElse(0L);
+    }
+
+    /**
+     * The backend as one generation's prompt encoding sees it: notes the pool that ran its text
+     * encoder calls (none when the prompt cache had every context). Used by one thread.
+     */
+    private static final class EncoderPool implements Backend {
+        private final Backend backend;
+        String pool;
+
+        EncoderPool(Backend backend) {
+            this.backend = backend;
+        }
+
+        @Override
+        public float[] encodeText(long[] tokenIds, int batch) throws BackendException {
+            Hosted h = backend.encodeTextHosted(tokenIds, batch);
+            pool = h.pool();
+            return h.values();
+        }
+
+        @Override
+        public CompletableFuture<Velocity> velocityAsync(String p, float[] latent, float[] t, Conditioning c, int batch) {
+            return backend.velocityAsync(p, latent, t, c, batch);
+        }
+
+        @Override
+        public float[] decode(float[] latent, int batch) throws BackendException {
+            return backend.decode(latent, batch);
+        }
+
+        @Override
+        public boolean hasPool(String p) {
+            return backend.hasPool(p);
+        }
+
+        @Override
+        public String poolModel(String p) {
+            return backend.poolModel(p);
+        }
+
+        @Override
+        public void close() {  // borrowed: the generator's backend is closed by its owner
+        }
     }
 }

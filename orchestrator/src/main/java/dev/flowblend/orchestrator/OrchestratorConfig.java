@@ -53,6 +53,7 @@ public record OrchestratorConfig(
         if (pools.stream().map(PoolConfig::name).distinct().count() != pools.size()) {
             throw new IllegalArgumentException("pool names must be unique: " + pools.stream().map(PoolConfig::name).toList());
         }
+        Fallbacks.checkExplicit(pools);
         textEncoderPools = hostPools("text_encoder_pools", textEncoderPools, pools);
         decoderPools = hostPools("decoder_pools", decoderPools, pools);
         if (security == null) {
@@ -145,13 +146,22 @@ public record OrchestratorConfig(
     /**
      * One pool: the velocity model its workers host and where they are — a static endpoint list,
      * or a DNS name re-resolved every dns_refresh_millis (a Kubernetes headless Service resolves
-     * to one address per ready pod).
+     * to one address per ready pod) — and {@code fallback}, the pool that serves its steps while it
+     * cannot: a pool name, {@link #NO_FALLBACK}, or null for the default ({@link Fallbacks}: a pool
+     * of the family's small velocity model falls back to the first pool of its large one).
      */
-    public record PoolConfig(String name, String model, List<String> endpoints, String dns, long dnsRefreshMillis) {
+    public record PoolConfig(String name, String model, List<String> endpoints, String dns, long dnsRefreshMillis,
+                             String fallback) {
+        /** {@code "fallback": "none"}: the pool's steps fail when it cannot serve them. */
+        public static final String NO_FALLBACK = "none";
+
         public PoolConfig {
             Objects.requireNonNull(name, "pool name");
             if (!name.matches("[a-z0-9][a-z0-9-]{0,62}")) {
                 throw new IllegalArgumentException("pool name '" + name + "' must be lowercase letters, digits and '-'");
+            }
+            if (name.equals(NO_FALLBACK)) {
+                throw new IllegalArgumentException("pool name 'none' is reserved (\"fallback\": \"none\" means no fallback)");
             }
             if (model == null || model.isBlank()) {
                 throw new IllegalArgumentException("pool '" + name + "' has no model (e.g. velocity-large)");
@@ -173,6 +183,15 @@ public record OrchestratorConfig(
                 throw new IllegalArgumentException("pool '" + name + "' dns_refresh_millis is " + dnsRefreshMillis
                         + "; must be >= 100");
             }
+        }
+
+        /** A pool with the default fallback. */
+        public PoolConfig(String name, String model, List<String> endpoints, String dns, long dnsRefreshMillis) {
+            this(name, model, endpoints, dns, dnsRefreshMillis, null);
+        }
+
+        public PoolConfig withFallback(String newFallback) {
+            return new PoolConfig(name, model, endpoints, dns, dnsRefreshMillis, newFallback);
         }
     }
 

@@ -21,6 +21,7 @@ final class OrchestratorMetrics {
     static final String STEP_RETRIES = "flowblend.step.retries";
     static final String STEP_FAILOVERS = "flowblend.step.failovers";
     static final String STEP_HEDGES = "flowblend.step.hedges";
+    static final String STEP_FALLBACKS = "flowblend.step.fallbacks";
     static final String POOL_ENDPOINTS = "flowblend.pool.endpoints";
     static final String POOL_HEALTHY = "flowblend.pool.healthy.endpoints";
     static final String POOL_INFLIGHT = "flowblend.pool.inflight.steps";
@@ -82,6 +83,16 @@ final class OrchestratorMetrics {
         Counter.builder(STEP_HEDGES).tag("pool", pool)
                 .description("velocity calls sent to a second worker after the pool's hedging budget").register(registry)
                 .increment();
+    }
+
+    /**
+     * A velocity step that ran on {@code fallback} because {@code pool}, the plan's, could not serve it.
+     * @param reason one of {@link Fallbacks}' reasons
+     */
+    void fallback(String pool, String fallback, String reason) {
+        Counter.builder(STEP_FALLBACKS).tag("pool", pool).tag("fallback", fallback).tag("reason", reason)
+                .description("velocity steps served by a fallback pool because their planned pool could not, by "
+                        + "planned pool, serving pool and why").register(registry).increment();
     }
 
     void bindPool(WorkerPool pool) {

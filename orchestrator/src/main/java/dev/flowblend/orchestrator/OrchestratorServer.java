@@ -124,8 +124,9 @@ public final class OrchestratorServer implements AutoCloseable {
                 .build()
                 .start();
         health.setStatus("", ServingStatus.SERVING);  // liveness: the process is up and answering
-        readiness = new Readiness(backend, neededPools(defaultPlan), ready -> health.setStatus(
-                GenerationServiceGrpc.SERVICE_NAME, ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
+        readiness = new Readiness(backend, defaultPlan.pools(), config.textEncoderPools(), config.decoderPools(),
+                ready -> health.setStatus(GenerationServiceGrpc.SERVICE_NAME,
+                        ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING));
         // NOT_SERVING until the first round of health checks has answered: a pool is not assumed served
         health.setStatus(GenerationServiceGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
         scheduler.scheduleWithFixedDelay(readiness::check, backend.healthCheckTimeoutMillis() + 50,
@@ -144,14 +145,6 @@ public final class OrchestratorServer implements AutoCloseable {
             return generation.bindService();
         }
         return ServerInterceptors.intercept(generation, new BearerAuth(new Tokens(auth, System::nanoTime)));
-    }
-
-    /** The pools a generation with the default plan needs: the plan's, the text encoder's, the decoder's. */
-    private java.util.Set<String> neededPools(StagePlan plan) {
-        java.util.Set<String> pools = new java.util.LinkedHashSet<>(plan.pools());
-        pools.addAll(config.textEncoderPools());
-        pools.addAll(config.decoderPools());
-        return pools;
     }
 
     public int port() {

@@ -38,9 +38,13 @@ final class ProgressStream implements Sampler.StepListener {
 
     @Override
     public void onStep(Sampler.Step s) {
-        pending.add(Progress.newBuilder().setStep(s.index()).setSteps(s.steps()).setSigma(s.sigma()).setPool(s.pool())
-                .setWorker(s.worker()).setMillis(s.millis()).setWorkerQueueMillis(s.queueMillis())
-                .setWorkerComputeMillis(s.computeMillis()).build());
+        Progress.Builder p = Progress.newBuilder().setStep(s.index()).setSteps(s.steps()).setSigma(s.sigma())
+                .setPool(s.pool()).setWorker(s.worker()).setMillis(s.millis()).setWorkerQueueMillis(s.queueMillis())
+                .setWorkerComputeMillis(s.computeMillis()).setPlannedPool(s.plannedPool());
+        if (s.fallbackReason() != null) {
+            p.setFallbackReason(s.fallbackReason());
+        }
+        pending.add(p.build());
         long now = nanoTime.getAsLong();
         if (!sentAny || now - lastSent >= intervalNanos) {
             send(now);

@@ -1,6 +1,5 @@
 package dev.flowblend.orchestrator;
 
-import dev.flowblend.runtime.Wire;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.flowblend.proto.inference.InferParameter;
@@ -9,9 +8,11 @@ import dev.flowblend.proto.inference.ModelInferResponse;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.TensorSpec;
 import dev.flowblend.runtime.Tensors;
+import dev.flowblend.runtime.Wire;
+import dev.flowblend.telemetry.Event;
 import io.grpc.ManagedChannel;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.Metadata;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -24,13 +25,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * Models served by worker pools over the Open Inference Protocol. Every call has a deadline,
  * goes to the least-loaded healthy worker of its pool, and is retried on another worker when the
  * first is unavailable or full (a velocity call is a pure function of its inputs, so retrying is
- * safe). Conditioning travels once per worker: afterwards only its id does, and a cache miss
- * (FAILED_PRECONDITION with the flowblend-context-miss trailer) makes us resend it. Requests
+ * safe). A pool that cannot serve a velocity call hands it to its fallback ({@link Fallbacks},
+ * {@link PoolRoute}); the text encoder and decoder run on the first of their configured pools
+ * that can. Each answer names the pool that gave it. Conditioning travels once per worker:
+ * afterwards only its id does, and a cache miss (FAILED_PRECONDITION with the
+ * flowblend-context-miss trailer) makes us resend it. Requests
  * travel on each worker's long-lived ModelStreamInfer stream ({@link WorkerStream}) or, with
  * {@code worker_streams: false} or a worker without it, as unary ModelInfer calls; the outcome
  * reaches {@link ModelCall} the same way.
@@ -39,6 +44,7 @@ import java.util.function.Function;
  * shuts it down after closing this backend).
  */
 public final class RemoteBackend implements Backend {
+    private static final Logger LOG = Logger.getLogger(RemoteBackend.class.getName());
     static final Metadata.Key<String> CONTEXT_MISS =
             Metadata.Key.of(Wire.CONTEXT_MISS_TRAILER, Metadata.ASCII_STRING_MARSHALLER);
 
@@ -51,6 +57,7 @@ public final class RemoteBackend implements Backend {
     private final OrchestratorMetrics metrics;
     private final ScheduledExecutorService scheduler;
     private final Map<String, StepLatency> latencies = new LinkedHashMap<>();
+    private final Fallbacks fallbacks;
 
     public RemoteBackend(ModelFamily family, OrchestratorConfig config, Function<String, ManagedChannel> channels,
                          ScheduledExecutorService scheduler) {
@@ -66,6 +73,7 @@ public final class RemoteBackend implements Backend {
         this.scheduler = scheduler;
         this.textEncoderModel = family.byRole(ModelFamily.ROLE_TEXT_ENCODER).name();
         this.decoderModel = family.byRole(ModelFamily.ROLE_DECODER).name();
+        this.fallbacks = Fallbacks.of(config.pools(), family);
         for (OrchestratorConfig.PoolConfig pc : config.pools()) {
             if (family.byName(pc.model()).isEmpty()) {
                 throw new IllegalArgumentException("pool '" + pc.name() + "' model '" + pc.model()
@@ -88,38 +96,76 @@ public final class RemoteBackend implements Backend {
 
     @Override
     public float[] encodeText(long[] tokenIds, int batch) throws BackendException {
+        return encodeTextHosted(tokenIds, batch).values();
+    }
+
+    /** On the first of text_encoder_pools that can serve it. */
+    @Override
+    public Hosted encodeTextHosted(long[] tokenIds, int batch) throws BackendException {
         TensorSpec in = family.byName(textEncoderModel).orElseThrow().inputs().get(0);
-        ModelInferRequest.Builder req = request(textEncoderModel)
-                .addInputs(input(in, batch)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(tokenIds)));
-        return floats(Backend.await(call(config.textEncoderPools().get(0), req, null)).response());
+        ByteString ids = ByteString.copyFrom(Tensors.bytes(tokenIds));
+        return hosted(textEncoderModel, config.textEncoderPools(), pool -> call(pool, request(textEncoderModel)
+                .addInputs(input(in, batch)).addRawInputContents(ids), null));
     }
 
     @Override
     public float[] decode(float[] latent, int batch) throws BackendException {
-        TensorSpec in = family.byName(decoderModel).orElseThrow().inputs().get(0);
-        ModelInferRequest.Builder req = request(decoderModel)
-                .addInputs(input(in, batch)).addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent)));
-        return floats(Backend.await(call(config.decoderPools().get(0), req, null)).response());
+        return decodeHosted(latent, batch).values();
     }
 
-    /** Completes on the gRPC transport thread that received the reply (see {@link Backend#velocityAsync}). */
+    /** On the first of decoder_pools that can serve it. */
+    @Override
+    public Hosted decodeHosted(float[] latent, int batch) throws BackendException {
+        TensorSpec in = family.byName(decoderModel).orElseThrow().inputs().get(0);
+        ByteString x = UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent));
+        return hosted(decoderModel, config.decoderPools(), pool -> call(pool, request(decoderModel)
+                .addInputs(input(in, batch)).addRawInputContents(x), null));
+    }
+
+    private Hosted hosted(String model, List<String> hosts, Function<String, CompletableFuture<ModelCall.Reply>> call)
+            throws BackendException {
+        PoolRoute.Served<ModelCall.Reply> s = Backend.await(PoolRoute.call(hosts, this::healthy, call));
+        if (s.reason() != null) {  // the same model on another pool: the same output, but not where configured first
+            LOG.info(Event.of("model_fallback").with("model", model).with("pool", hosts.get(0)).with("served", s.pool())
+                    .with("reason", s.reason()).toString());
+        }
+        return new Hosted(floats(s.value().response()), s.pool());
+    }
+
+    /**
+     * On {@code pool}, or, while it cannot serve the call, on its fallback ({@link PoolRoute});
+     * the result names the pool that served it. Completes on the gRPC transport thread that
+     * received the reply (see {@link Backend#velocityAsync}).
+     */
     @Override
     public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
                                                      Conditioning conditioning, int batch) {
-        WorkerPool p = pools.get(pool);
-        if (p == null) {
+        if (!pools.containsKey(pool)) {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INVALID_ARGUMENT,
                     "no pool named '" + pool + "'"));
         }
+        // copied now: the caller may reuse its arrays once this returns, and a fallback call comes later
+        ByteString x = UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent));
+        ByteString t = UnsafeByteOperations.unsafeWrap(Tensors.bytes(timesteps));
+        return PoolRoute.call(fallbacks.chain(pool), this::healthy, p -> velocityOn(p, x, t, conditioning, batch))
+                .thenApply(s -> {
+                    if (s.reason() != null) {
+                        metrics.fallback(pool, s.pool(), s.reason());
+                    }
+                    return s.value().servedBy(s.pool(), s.reason());
+                });
+    }
+
+    private CompletableFuture<Velocity> velocityOn(String pool, ByteString latent, ByteString timesteps,
+                                                   Conditioning conditioning, int batch) {
+        WorkerPool p = pools.get(pool);
         List<TensorSpec> specs = family.byName(p.model()).orElseThrow().inputs();
         ModelInferRequest.Builder req = request(p.model())
                 .putParameters(Wire.CONTEXT_ID, InferParameter.newBuilder().setStringParam(conditioning.id()).build());
         for (TensorSpec t : specs) {
             switch (t.name()) {
-                case "latent" -> req.addInputs(input(t, batch))
-                        .addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent)));
-                case "timestep" -> req.addInputs(input(t, batch))
-                        .addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(timesteps)));
+                case "latent" -> req.addInputs(input(t, batch)).addRawInputContents(latent);
+                case "timestep" -> req.addInputs(input(t, batch)).addRawInputContents(timesteps);
                 case "context" -> { } // added per endpoint: only where it is not cached yet
                 default -> {
                     return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INTERNAL, "model '"
@@ -136,6 +182,17 @@ public final class RemoteBackend implements Backend {
                 throw new CompletionException(e);
             }
         });
+    }
+
+    /** Whether a worker of {@code pool} passed its last health check. */
+    private boolean healthy(String pool) {
+        WorkerPool p = pools.get(pool);
+        return p != null && p.healthyCount() > 0;
+    }
+
+    /** Each pool's fallback chain. */
+    Fallbacks fallbacks() {
+        return fallbacks;
     }
 
     private CompletableFuture<ModelCall.Reply> call(String poolName, ModelInferRequest.Builder base,

@@ -22,10 +22,16 @@ public final class Sampler {
     /**
      * A finished step: its index of {@code steps}, its sigma, the pool and worker that served it,
      * the orchestrator's time for it (request to update) and the worker's queue and model time
-     * within that.
+     * within that; {@code plannedPool} is the pool the plan named, which differs from {@code pool}
+     * when its fallback served the step, {@code fallbackReason} then saying why (else null).
      */
     public record Step(int index, int steps, double sigma, String pool, String worker, double millis,
-                       double queueMillis, double computeMillis) {
+                       double queueMillis, double computeMillis, String plannedPool, String fallbackReason) {
+        /** A step served by its planned pool. */
+        public Step(int index, int steps, double sigma, String pool, String worker, double millis, double queueMillis,
+                    double computeMillis) {
+            this(index, steps, sigma, pool, worker, millis, queueMillis, computeMillis, pool, null);
+        }
     }
 
     /**
@@ -174,7 +180,8 @@ public final class Sampler {
         private Step apply(Backend.Velocity v) throws BackendException {
             float[] vv = v.values();
             if (vv.length != in.length) {
-                throw new BackendException(BackendException.Kind.INTERNAL, "pool '" + pools[k] + "' returned "
+                throw new BackendException(BackendException.Kind.INTERNAL, "pool '"
+                        + (v.pool() != null ? v.pool() : pools[k]) + "' returned "
                         + vv.length + " velocity values at step " + k + "; expected " + in.length);
             }
             float dt = (float) (sigmas[k + 1] - sigmas[k]);
@@ -182,8 +189,9 @@ public final class Sampler {
                 float vel = cfg ? guided(vv[total + i], vv[i], g) : vv[i];
                 x[i] = x[i] + dt * vel;
             }
-            Step d = new Step(k, pools.length, sigmas[k], pools[k], v.worker(), (System.nanoTime() - stepStart) / 1e6,
-                    v.queueMillis(), v.computeMillis());
+            Step d = new Step(k, pools.length, sigmas[k], v.pool() != null ? v.pool() : pools[k], v.worker(),
+                    (System.nanoTime() - stepStart) / 1e6, v.queueMillis(), v.computeMillis(), pools[k],
+                    v.fallbackReason());
             k++;
             return d;
         }

@@ -103,4 +103,93 @@ class OrchestratorConfigTest {
         assertTrue(m.contains("c.json: " + where), m);
         assertTrue(m.contains(what), m);
     }
+
+    /** Two pools, large then small, with {@code large} and {@code small} as extra keys of each (e.g. a fallback). */
+    private static String twoPools(String large, String small, String more) {
+        return "{\"security\": {\"plaintext\": true}, \"pools\": [{\"name\": \"large\", \"model\": \"velocity-large\","
+                + " \"endpoints\": [\"a:1\"]" + large + "}, {\"name\": \"small\", \"model\": \"velocity-small\","
+                + " \"endpoints\": [\"b:1\"]" + small + "}]" + more + "}";
+    }
+
+    private static OrchestratorConfig readTwo(String large, String small, String more) throws Exception {
+        return Json.mapper().readValue(twoPools(large, small, more), OrchestratorConfig.class);
+    }
+
+    private static String errorTwo(String large, String small, String more) {
+        Exception e = assertThrows(Exception.class, () -> readTwo(large, small, more));
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+
+    @Test
+    void fallback_unset_smallFallsBackToLargeLargeToNothing() throws Exception {
+        OrchestratorConfig c = readTwo("", "", "");
+        assertNull(c.pool("small").fallback());
+        Fallbacks f = Fallbacks.of(c.pools(), TestCluster.FAMILY);
+        assertEquals(java.util.List.of("small", "large"), f.chain("small"));
+        assertEquals(java.util.List.of("large"), f.chain("large"));
+        assertEquals(java.util.List.of("large"), c.textEncoderPools());
+        assertEquals(java.util.List.of("large"), c.decoderPools());
+    }
+
+    @Test
+    void fallback_noneOrAnotherPool_taken() throws Exception {
+        OrchestratorConfig none = readTwo("", ", \"fallback\": \"none\"", "");
+        assertEquals("none", none.pool("small").fallback());
+        assertNull(Fallbacks.of(none.pools(), TestCluster.FAMILY).fallback("small"));
+        OrchestratorConfig up = readTwo(", \"fallback\": \"small\"", ", \"fallback\": \"none\"", "");
+        assertEquals(java.util.List.of("large", "small"), Fallbacks.of(up.pools(), TestCluster.FAMILY).chain("large"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "|, \"fallback\": \"lage\"|pools[1].fallback is 'lage', which is not a configured pool; pools are [large, small]"
+            + " (or \"none\")",
+        "|, \"fallback\": \"small\"|pools[1].fallback is 'small', the pool itself; name another pool, or \"none\"",
+        ", \"fallback\": \"small\"|, \"fallback\": \"large\"|pools[0].fallback is 'small', which makes a cycle: "
+            + "large -> small -> large; end it with \"none\" somewhere"})
+    void fallback_badValue_messageNamesThePathAndTheValue(String large, String small, String message) {
+        assertEquals(message, errorTwo(large == null ? "" : large, small, ""));
+    }
+
+    @Test
+    void fallback_cycleThroughTheDefault_refusedWhenTheFamilyIsKnown() throws Exception {
+        OrchestratorConfig c = readTwo(", \"fallback\": \"small\"", "", "");  // small -> large by default
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Fallbacks.of(c.pools(), TestCluster.FAMILY));
+        assertEquals("pools[0].fallback is 'small', which makes a cycle: large -> small -> large (a pool of "
+                + "velocity-small without a 'fallback' falls back to the first pool of velocity-large); end it with "
+                + "\"none\" somewhere", e.getMessage());
+    }
+
+    @Test
+    void poolNamedNone_refused() {
+        Exception e = assertThrows(Exception.class, () -> Json.mapper().readValue("{\"security\": {\"plaintext\": true},"
+                + " \"pools\": [{\"name\": \"none\", \"model\": \"velocity-large\", \"endpoints\": [\"a:1\"]}]}",
+                OrchestratorConfig.class));
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        assertEquals("pool name 'none' is reserved (\"fallback\": \"none\" means no fallback)", t.getMessage());
+    }
+
+    @Test
+    void hostPools_listsTakenInOrder() throws Exception {
+        OrchestratorConfig c = readTwo("", "", ", \"text_encoder_pools\": [\"small\", \"large\"], \"decoder_pools\": [\"small\"]");
+        assertEquals(java.util.List.of("small", "large"), c.textEncoderPools());
+        assertEquals(java.util.List.of("small"), c.decoderPools());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"text_encoder_pools\": []|text_encoder_pools is empty; name at least one pool",
+        "\"decoder_pools\": [\"large\", \"medium\"]|decoder_pools names 'medium', which is not a configured pool; pools are"
+            + " [large, small]"})
+    void hostPools_emptyOrUnknownPool_messageNamesTheKeyAndValue(String more, String message) {
+        assertEquals(message, errorTwo("", "", ", " + more));
+    }
 }

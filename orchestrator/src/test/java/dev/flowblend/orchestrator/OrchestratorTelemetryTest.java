@@ -34,6 +34,9 @@ class OrchestratorTelemetryTest {
                     .setPrompt("a red circle moving right").setSteps(100_000).build()));
 
             var reg = c.registry;
+            // counted just after the stream completes, on the generation's thread
+            await(() -> reg.find(OrchestratorMetrics.GENERATION_DURATION).tags("plan", "flowblending").timers().stream()
+                    .mapToLong(io.micrometer.core.instrument.Timer::count).sum(), 1L);
             assertEquals(1.0, reg.get(OrchestratorMetrics.GENERATIONS).tags("plan", "flowblending", "outcome", "success")
                     .counter().count());
             assertEquals(1, reg.get(OrchestratorMetrics.GENERATION_DURATION).tags("plan", "flowblending").timer().count());
@@ -57,8 +60,10 @@ class OrchestratorTelemetryTest {
 
     @Test
     @Timeout(60)
-    void health_onlySmallWorkerGoes_generationServiceNotServingWhileTheProcessStaysLive() throws Exception {
-        try (TestCluster c = new TestCluster(false, 1, List.of(), null)) {
+    void health_onlySmallWorkerGoesWithoutFallback_generationServiceNotServingWhileTheProcessStaysLive()
+            throws Exception {
+        try (TestCluster c = new TestCluster(false, new TestCluster.Layout(List.of(), 1, List.of(),
+                List.of("velocity-small"), OrchestratorConfig.PoolConfig.NO_FALLBACK, null), null)) {
             await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.SERVING);
             c.workers.get(1).close();  // the small pool's only worker
             await(() -> c.health(GenerationServiceGrpc.SERVICE_NAME), ServingStatus.NOT_SERVING);
@@ -81,8 +86,9 @@ class OrchestratorTelemetryTest {
 
     @Test
     @Timeout(60)
-    void generate_poolWithoutAWorkingWorker_unavailableNamingThePoolButNoWorkerAddress() throws Exception {
-        try (TestCluster c = new TestCluster(false, 0, List.of("inproc-nobody-listens:1"), null)) {
+    void generate_poolWithoutAWorkingWorkerNorFallback_unavailableNamingThePoolButNoWorkerAddress() throws Exception {
+        try (TestCluster c = new TestCluster(false, new TestCluster.Layout(List.of(), 0, List.of("inproc-nobody-listens:1"),
+                List.of("velocity-small"), OrchestratorConfig.PoolConfig.NO_FALLBACK, null), null)) {
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> c.generate(GenerateRequest
                     .newBuilder().setPrompt("a red circle moving right").setSteps(4)
                     .setPlan(Plan.newBuilder().setPreset("small-only")).build()));

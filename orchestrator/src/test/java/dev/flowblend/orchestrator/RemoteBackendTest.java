@@ -33,8 +33,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** RemoteBackend against in-process workers: conditioning resend on cache misses, failover. */
+/** RemoteBackend against in-process workers: conditioning resend on cache misses, failover within a pool. */
 class RemoteBackendTest {
+    /** These tests are about one pool's workers: its failures must not be served by the large pool. */
+    private static final String NONE = OrchestratorConfig.PoolConfig.NO_FALLBACK;
 
     private static WorkerServer worker(String name, long cacheBytes) throws Exception {
         WorkerConfig c = new WorkerConfig(name, "small", null, 0, null, List.of("velocity-small"),
@@ -59,7 +61,7 @@ class RemoteBackendTest {
                                          long stepTimeoutMillis, OrchestratorMetrics metrics) {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
-                new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0, NONE)),
                 null, null, null, Map.of(),
                 new OrchestratorConfig.Limits(4, 64, 1000, 1000, 30.0, stepTimeoutMillis, 3), 0, 0, 60_000, 0, 0, null,
                 streams, null, null, OrchestratorConfig.Security.PLAINTEXT);
@@ -162,7 +164,7 @@ class RemoteBackendTest {
     void velocity_poolDnsNameNeverResolves_unavailableAtOnceNamingPoolAndName() {
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
-                new OrchestratorConfig.PoolConfig("small", "velocity-small", null, "small.missing.test:8201", 0)),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", null, "small.missing.test:8201", 0, NONE)),
                 null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, true, null, null, OrchestratorConfig.Security.PLAINTEXT);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -193,7 +195,8 @@ class RemoteBackendTest {
         }
         OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("nowhere:1"), null, 0),
-                new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of("127.0.0.1:" + port), null, 0)),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of("127.0.0.1:" + port), null, 0,
+                        NONE)),
                 null, null, null, Map.of(), null, 0, 0, 200, 0, 0, null, true, null, null, OrchestratorConfig.Security.PLAINTEXT);
         ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
         WorkerConfig wc = new WorkerConfig("late-0", "small", "127.0.0.1", port, null, List.of("velocity-small"),
@@ -315,6 +318,50 @@ class RemoteBackendTest {
         } finally {
             s.shutdownNow();
             server.shutdownNow();
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void velocity_smallPoolsOnlyWorkerDown_servedByLargeSameAnswerLaterStepsSkipTheEmptyPool() throws Exception {
+        WorkerConfig lc = new WorkerConfig("large-0", "large", null, 0, null, List.of("velocity-large"),
+                RuntimeOptions.cpu(1), null, null, 0, 1, 0, null, null, WorkerConfig.Security.PLAINTEXT);
+        OrchestratorConfig config = new OrchestratorConfig(null, 0, null, List.of(
+                new OrchestratorConfig.PoolConfig("large", "velocity-large", List.of("big:1"), null, 0),
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", List.of("gone:1"), null, 0)),
+                null, null, null, Map.of(), null, 0, 0, 60_000, 0, 0, null, true, null, null,
+                OrchestratorConfig.Security.PLAINTEXT);
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        // health checks once a minute after the first: the first check or the first failed try finds the pool empty
+        try (WorkerServer large = new WorkerServer(lc, TestCluster.FAMILY, InProcessServerBuilder.forName("big:1")).start();
+             RemoteBackend r = new RemoteBackend(TestCluster.FAMILY, config, a -> InProcessChannelBuilder.forName(a)
+                     .build(), s, WorkerPool.Resolver.SYSTEM, new OrchestratorMetrics(registry))) {
+            Conditioning cond = Conditioning.of(ones(2 * CONTEXT), 2);
+            float[] x = ones(2 * LATENT);
+            float[] t = {500f, 500f};
+            Backend.Velocity direct = r.velocity("large", x, t, cond, 2);
+            assertEquals(null, direct.fallbackReason());
+            Backend.Velocity first = r.velocity("small", x, t, cond, 2);
+            assertEquals("large", first.pool());
+            // its one try failed, or the first health check (at start-up) already found the worker gone
+            assertTrue(List.of(Fallbacks.UNAVAILABLE, Fallbacks.NO_HEALTHY_WORKER).contains(first.fallbackReason()),
+                    first.fallbackReason());
+            assertArrayEquals(direct.values(), first.values(), "the large model's answer, as if asked directly");
+            for (int i = 0; i < 3; i++) {
+                Backend.Velocity later = r.velocity("small", x, t, cond, 2);
+                assertEquals("large", later.pool());
+                assertEquals(Fallbacks.NO_HEALTHY_WORKER, later.fallbackReason());
+            }
+            double tries = registry.find(OrchestratorMetrics.STEP_RETRIES).tags("pool", "small").counters().stream()
+                    .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+            assertTrue(tries <= 1, "later steps pay no failed try on the empty pool: " + tries);
+            assertEquals(4.0, registry.find(OrchestratorMetrics.STEP_FALLBACKS).tags("pool", "small", "fallback", "large")
+                    .counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum());
+            assertTrue(registry.get(OrchestratorMetrics.STEP_FALLBACKS).tags("pool", "small", "fallback", "large",
+                    "reason", Fallbacks.NO_HEALTHY_WORKER).counter().count() >= 3);
+        } finally {
+            s.shutdownNow();
         }
     }
 }

@@ -42,16 +42,37 @@ final class TestCluster implements AutoCloseable {
 
     TestCluster(boolean loopback, int smallWorkers, List<String> extraSmallEndpoints,
                 OrchestratorConfig.Limits limits, OrchestratorConfig.Security security) throws IOException {
-        List<String> large = List.of(startWorker(loopback, "large-0",
-                List.of("velocity-large", "text-encoder", "decoder")));
-        List<String> small = new ArrayList<>(extraSmallEndpoints);
-        for (int i = 0; i < smallWorkers; i++) {
-            small.add(startWorker(loopback, "small-" + i, List.of("velocity-small")));
+        this(loopback, new Layout(List.of(), smallWorkers, extraSmallEndpoints, List.of("velocity-small"), null,
+                null), limits, security);
+    }
+
+    /**
+     * Where the workers are: one large worker (velocity-large, text-encoder, decoder) unless
+     * {@code largeEndpoints} replaces it (e.g. an address nobody listens on); {@code smallWorkers}
+     * small workers hosting {@code smallModels} after {@code extraSmallEndpoints}; the small pool's
+     * {@code fallback} (null: the default) and the text encoder's and decoder's pools (null: the default).
+     */
+    record Layout(List<String> largeEndpoints, int smallWorkers, List<String> extraSmallEndpoints,
+                  List<String> smallModels, String smallFallback, List<String> hostPools) {
+    }
+
+    TestCluster(boolean loopback, Layout layout, OrchestratorConfig.Limits limits) throws IOException {
+        this(loopback, layout, limits, OrchestratorConfig.Security.PLAINTEXT);
+    }
+
+    TestCluster(boolean loopback, Layout layout, OrchestratorConfig.Limits limits,
+                OrchestratorConfig.Security security) throws IOException {
+        List<String> large = layout.largeEndpoints().isEmpty() ? List.of(startWorker(loopback, "large-0",
+                List.of("velocity-large", "text-encoder", "decoder"))) : layout.largeEndpoints();
+        List<String> small = new ArrayList<>(layout.extraSmallEndpoints());
+        for (int i = 0; i < layout.smallWorkers(); i++) {
+            small.add(startWorker(loopback, "small-" + i, layout.smallModels()));
         }
         OrchestratorConfig config = new OrchestratorConfig("127.0.0.1", 0, null, List.of(
                 new OrchestratorConfig.PoolConfig("large", "velocity-large", large, null, 0),
-                new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0)),
-                null, null, null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null, null, security);
+                new OrchestratorConfig.PoolConfig("small", "velocity-small", small, null, 0, layout.smallFallback())),
+                layout.hostPools(), layout.hostPools(), null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null, null,
+                security);
         String name = InProcessServerBuilder.generateName();
         orchestrator = new OrchestratorServer(config, FAMILY,
                 loopback ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
