@@ -14,14 +14,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** A gRPC client: asks an orchestrator for one video, shows progress, writes the file. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate one video through a running orchestrator and write it to a file.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--target", description = "Orchestrator address host:port (default: ${DEFAULT-VALUE}).")
-    String target = "127.0.0.1:8100";
+    @Mixin
+    ClientOptions client = new ClientOptions();
 
     @Option(names = "--prompt", required = true, description = "What to generate, e.g. \"a red circle moving right\".")
     String prompt;
@@ -66,7 +67,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (progressIntervalMs != null) {
             nonNegative("--progress-interval-ms", progressIntervalMs);
         }
-        GenerationClient.checkTarget("--target", target);
+        client.check();
         VideoFormat format = formatOf(out);
         Path dir = out.toAbsolutePath().getParent();
         if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
@@ -84,9 +85,10 @@ final class GenerateCommand implements Callable<Integer> {
         if (plan != null) {
             r.setPlan(Plans.toProto(plan));
         }
-        try (GenerationClient client = new GenerationClient(target)) {
+        try (GenerationClient orchestrator = new GenerationClient(client.target,
+                client.channel(System.getenv(), System.err::println), client.unavailableHint())) {
             ProgressBar bar = new ProgressBar(System.err, "sampling");
-            GenerationClient.Outcome o = client.generate(r.build(), timeout, bar::update);
+            GenerationClient.Outcome o = orchestrator.generate(r.build(), timeout, bar::update);
             Files.write(out, o.result().getVideo().toByteArray());
             System.out.println(summary(out, o));
             if (json) {

@@ -21,12 +21,28 @@ final class GenerationClient implements AutoCloseable {
     private final GenerationServiceGrpc.GenerationServiceBlockingStub stub;
 
     private final String target;
+    private final String unavailableHint;
 
+    /** A plaintext client without a token: the launcher's own local clusters (demo, bench). */
     GenerationClient(String target) {
-        checkTarget("target", target);
+        this(target, plaintext(target), "");
+    }
+
+    /**
+     * @param channel to the orchestrator at {@code target}, with its credentials; this client owns and closes it
+     * @param unavailableHint added to an UNAVAILABLE error (e.g. what to try when a TLS handshake may be the cause)
+     */
+    GenerationClient(String target, ManagedChannel channel, String unavailableHint) {
         this.target = target;
-        this.channel = NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(256 << 20).build();
+        this.unavailableHint = unavailableHint;
+        this.channel = channel;
         this.stub = GenerationServiceGrpc.newBlockingStub(channel);
+    }
+
+    private static ManagedChannel plaintext(String target) {
+        checkTarget("target", target);
+        return NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(ClientOptions.MAX_INBOUND_BYTES)
+                .build();
     }
 
     /** An orchestrator address is host:port (a name, an IPv4 address or a bracketed IPv6 one). */
@@ -66,7 +82,7 @@ final class GenerationClient implements AutoCloseable {
         } catch (StatusRuntimeException e) {
             if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
                 throw new StatusRuntimeException(e.getStatus().withDescription("orchestrator at " + target + ": "
-                        + e.getStatus().getDescription()));
+                        + e.getStatus().getDescription() + unavailableHint));
             }
             throw e;
         }

@@ -4,7 +4,6 @@ import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.runtime.Json;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
         description = "Run a bounded number of generations with bounded concurrency; report status, wall time, "
                 + "frame hashes and steps per worker of each.")
 final class LoadCommand implements Callable<Integer> {
-    @Option(names = "--target", description = "Orchestrator address host:port (default: ${DEFAULT-VALUE}).")
-    String target = "127.0.0.1:8100";
+    @Mixin
+    ClientOptions client = new ClientOptions();
 
     @Option(names = "--prompt", description = "A prompt; repeat for several, used in turn "
             + "(default: \"a red circle moving right\").")
@@ -74,7 +74,9 @@ final class LoadCommand implements Callable<Integer> {
         if (plan != null) {
             base.setPlan(Plans.toProto(plan));
         }
-        ManagedChannel ch = NettyChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(256 << 20).build();
+        client.check();
+        String target = client.target;
+        ManagedChannel ch = client.channel(System.getenv(), System.err::println);
         try {
             if (awaitReadySeconds > 0) {
                 HealthProbe.Seen seen = HealthProbe.await(ch, "flowblend.v1.GenerationService",

@@ -2,6 +2,7 @@ package dev.flowblend.cli;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -13,6 +14,10 @@ import picocli.CommandLine.Option;
 final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, description = "Address host:port of a worker or orchestrator.")
     String target;
+
+    @Option(names = "--tls-ca", description = "Connect with TLS, trusting this CA bundle (PEM). A worker that "
+            + "requires client certificates is probed on its plaintext health_port instead.")
+    Path tlsCa;
 
     @Option(names = "--service", description = "Health service name: \"\" is the process (liveness); "
             + "flowblend.v1.GenerationService the orchestrator's readiness; inference.GRPCInferenceService a worker's "
@@ -27,7 +32,8 @@ final class ProbeCommand implements Callable<Integer> {
         if (!(waitSeconds >= 0 && waitSeconds <= 600)) {
             throw new IllegalArgumentException("--wait is " + waitSeconds + " s; must be 0 to 600");
         }
-        ManagedChannel ch = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        GenerationClient.checkTarget("--target", target);
+        ManagedChannel ch = NettyChannelBuilder.forTarget(target, ClientOptions.credentials(tlsCa)).build();
         try {
             HealthProbe.Seen seen = HealthProbe.await(ch, service, Math.round(waitSeconds * 1000), 200);
             System.out.println(target + " " + (service.isEmpty() ? "(server)" : service) + ": " + seen.status());
