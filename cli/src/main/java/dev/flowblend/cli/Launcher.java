@@ -23,8 +23,12 @@ final class Launcher {
      * ENHANCE_YOUR_CALM "too_many_pings" after the third ping.
      */
     static NettyServerBuilder netty(String host, int port) {
-        return NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .permitKeepAliveTime(10, TimeUnit.SECONDS);
+        return netty(NettyServerBuilder.forAddress(new InetSocketAddress(host, port)));
+    }
+
+    /** {@code b} with the keepalive policy above. */
+    static NettyServerBuilder netty(NettyServerBuilder b) {
+        return b.permitKeepAliveTime(10, TimeUnit.SECONDS);
     }
 
     /** The family from --models, else the config's models_dir, else the bundled one. */

@@ -56,8 +56,19 @@ final class OrchestratorCommand implements Callable<Integer> {
         }
         ModelFamily family = Launcher.family(models, c.modelsDir());
         Telemetry telemetry = Telemetry.start(c.host(), c.metricsPort(), "orchestrator metrics_port");
-        OrchestratorServer server = new OrchestratorServer(c, family, Launcher.netty(c.host(), c.port()),
-                OrchestratorServer.nettyChannels(c.maxMessageBytes()), telemetry.registry());
-        return Serving.run("orchestrator", server::start, server::awaitTermination, server::close, telemetry);
+        Transport transport;
+        try {
+            transport = Transport.orchestrator(c);
+        } catch (RuntimeException e) {
+            telemetry.close();
+            throw e;
+        }
+        OrchestratorServer server = new OrchestratorServer(c, family, transport.server(c.host(), c.port()),
+                transport.workerChannels(c.maxMessageBytes()), telemetry.registry())
+                .healthListener(transport.health(c.host()));
+        return Serving.run("orchestrator", server::start, server::awaitTermination, () -> {
+            server.close();
+            transport.close();
+        }, telemetry);
     }
 }

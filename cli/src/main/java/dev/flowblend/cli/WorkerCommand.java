@@ -54,8 +54,19 @@ final class WorkerCommand implements Callable<Integer> {
         WorkerConfig c = resolve();
         ModelFamily family = Launcher.family(models, c.modelsDir());
         Telemetry telemetry = Telemetry.start(c.host(), c.metricsPort(), "worker '" + c.name() + "' metrics_port");
-        WorkerServer server = new WorkerServer(c, family, Launcher.netty(c.host(), c.port()), telemetry.registry());
-        return Serving.run("worker", server::start, server::awaitTermination, server::close, telemetry);
+        Transport transport;
+        try {
+            transport = Transport.worker(c);
+        } catch (RuntimeException e) {
+            telemetry.close();
+            throw e;
+        }
+        WorkerServer server = new WorkerServer(c, family, transport.server(c.host(), c.port()), telemetry.registry())
+                .healthListener(transport.health(c.host()));
+        return Serving.run("worker", server::start, server::awaitTermination, () -> {
+            server.close();
+            transport.close();
+        }, telemetry);
     }
 
     WorkerConfig resolve() {

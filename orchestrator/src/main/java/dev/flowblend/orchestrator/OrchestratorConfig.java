@@ -248,9 +248,9 @@ public record OrchestratorConfig(
      * auth} for client bearer tokens. A link without TLS is plaintext only when {@code plaintext} is
      * true, and that is logged as a warning at start-up.
      */
-    public record Security(boolean plaintext, TlsFiles tls, TlsFiles workerTls, AuthConfig auth) {
+    public record Security(boolean plaintext, TlsFiles tls, TlsFiles workerTls, AuthConfig auth, Integer healthPort) {
         /** Every link plaintext, no client authentication: tests over in-process transport, the loopback demo. */
-        public static final Security PLAINTEXT = new Security(true, null, null, null);
+        public static final Security PLAINTEXT = new Security(true, null, null, null, null);
 
         public Security {
             tls = tls == null ? null : tls.at("orchestrator.security.tls");
@@ -259,12 +259,22 @@ public record OrchestratorConfig(
                 throw new IllegalArgumentException("orchestrator.security has no " + (tls == null ? "'tls'" : "'worker_tls'")
                         + "; configure it, or set 'plaintext': true to run that link without TLS");
             }
+            if (healthPort != null && (healthPort < 0 || healthPort > 65535)) {
+                throw new IllegalArgumentException("orchestrator.security.health_port is " + healthPort
+                        + "; must be 1 to 65535 (0: any free port)");
+            }
+        }
+
+        /** Without a separate health port. */
+        public Security(boolean plaintext, TlsFiles tls, TlsFiles workerTls, AuthConfig auth) {
+            this(plaintext, tls, workerTls, auth, null);
         }
 
         @JsonCreator
         static Security of(@JsonProperty("plaintext") Boolean plaintext, @JsonProperty("tls") TlsFiles tls,
-                           @JsonProperty("worker_tls") TlsFiles workerTls, @JsonProperty("auth") AuthConfig auth) {
-            return new Security(or(plaintext, false), tls, workerTls, auth);
+                           @JsonProperty("worker_tls") TlsFiles workerTls, @JsonProperty("auth") AuthConfig auth,
+                           @JsonProperty("health_port") Integer healthPort) {
+            return new Security(or(plaintext, false), tls, workerTls, auth, healthPort);
         }
     }
 

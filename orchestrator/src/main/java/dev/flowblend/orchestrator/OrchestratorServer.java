@@ -36,14 +36,16 @@ import java.util.logging.Logger;
  *
  * <p>Close order: health NOT_SERVING; stop accepting calls; let running generations finish (up to
  * drain_seconds; those still running or queued then end UNAVAILABLE with a retry hint); stop the
- * generation executor; close the pools' channels; stop the scheduler.
+ * generation executor; stop the health-only port; close the pools' channels; stop the scheduler.
  */
 public final class OrchestratorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(OrchestratorServer.class.getName());
     private final OrchestratorConfig config;
     private final ModelFamily family;
     private final ServerBuilder<?> builder;
-    private final Function<String, ManagedChannel> channels;
+    private final WorkerChannels channels;
+    private ServerBuilder<?> healthBuilder;
+    private Server healthServer;
     private final OrchestratorMetrics metrics;
     private final HealthStatusManager health = new HealthStatusManager();
     private Readiness readiness;
@@ -66,6 +68,12 @@ public final class OrchestratorServer implements AutoCloseable {
     /** @param registry where the orchestrator's metrics go (the process's Prometheus registry; any in tests) */
     public OrchestratorServer(OrchestratorConfig config, ModelFamily family, ServerBuilder<?> builder,
                               Function<String, ManagedChannel> channels, MeterRegistry registry) {
+        this(config, family, builder, WorkerChannels.byAddress(channels), registry);
+    }
+
+    /** @param channels how to reach a worker (with the name its TLS certificate must carry) */
+    public OrchestratorServer(OrchestratorConfig config, ModelFamily family, ServerBuilder<?> builder,
+                              WorkerChannels channels, MeterRegistry registry) {
         this.config = config;
         this.family = family;
         this.builder = builder;
@@ -83,6 +91,21 @@ public final class OrchestratorServer implements AutoCloseable {
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .disableRetry()
                 .build();
+    }
+
+    /**
+     * Also serve grpc.health.v1, and only that, on {@code health} (security.health_port: a
+     * plaintext port for the kubelet's probes while the client port requires TLS). Call before
+     * {@link #start}; it starts and stops with the server.
+     */
+    public OrchestratorServer healthListener(ServerBuilder<?> health) {
+        this.healthBuilder = health;
+        return this;
+    }
+
+    /** The health-only port, or -1 without one. */
+    public int healthPort() {
+        return healthServer == null ? -1 : healthServer.getPort();
     }
 
     public OrchestratorServer start() throws IOException {
@@ -123,6 +146,9 @@ public final class OrchestratorServer implements AutoCloseable {
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
+        if (healthBuilder != null) {
+            healthServer = healthBuilder.addService(health.getHealthService()).build().start();
+        }
         health.setStatus("", ServingStatus.SERVING);  // liveness: the process is up and answering
         readiness = new Readiness(backend, defaultPlan.pools(), config.textEncoderPools(), config.decoderPools(),
                 ready -> health.setStatus(GenerationServiceGrpc.SERVICE_NAME,
@@ -184,6 +210,9 @@ public final class OrchestratorServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            if (healthServer != null) {
+                healthServer.shutdownNow();  // its NOT_SERVING answers were useful during the drain, not after
+            }
             if (backend != null) {
                 backend.close();
             }

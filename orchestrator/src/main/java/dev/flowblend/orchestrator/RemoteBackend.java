@@ -67,6 +67,11 @@ public final class RemoteBackend implements Backend {
 
     RemoteBackend(ModelFamily family, OrchestratorConfig config, Function<String, ManagedChannel> channels,
                   ScheduledExecutorService scheduler, WorkerPool.Resolver resolver, OrchestratorMetrics metrics) {
+        this(family, config, WorkerChannels.byAddress(channels), scheduler, resolver, metrics);
+    }
+
+    RemoteBackend(ModelFamily family, OrchestratorConfig config, WorkerChannels channels,
+                  ScheduledExecutorService scheduler, WorkerPool.Resolver resolver, OrchestratorMetrics metrics) {
         this.family = family;
         this.config = config;
         this.metrics = metrics;
@@ -80,7 +85,8 @@ public final class RemoteBackend implements Backend {
                         + "' is not in the family's manifest");
             }
             WorkerPool pool = new WorkerPool(pc,
-                    a -> new Endpoint(pc.name(), a, channels.apply(a), scheduler, config.workerStreams()), resolver);
+                    a -> new Endpoint(pc.name(), a, channels.open(a, pc.dns() != null ? pc.dns() : a), scheduler,
+                            config.workerStreams()), resolver);
             pools.put(pc.name(), pool);
             latencies.put(pc.name(), new StepLatency(config.hedging().percentile()));
             metrics.bindPool(pool);

@@ -127,20 +127,25 @@ public record WorkerConfig(
      * client certificates must chain to (mutual TLS: a caller without one is refused in the
      * handshake). Plaintext only when {@code plaintext} is true, logged as a warning at start-up.
      */
-    public record Security(boolean plaintext, TlsFiles tls) {
+    public record Security(boolean plaintext, TlsFiles tls, Integer healthPort) {
         /** Plaintext, any caller: tests over in-process transport, the loopback demo. */
-        public static final Security PLAINTEXT = new Security(true, null);
+        public static final Security PLAINTEXT = new Security(true, null, null);
 
         public Security {
             tls = tls == null ? null : tls.at("worker.security.tls");
             if (!plaintext && tls == null) {
                 throw new IllegalArgumentException("worker.security has no 'tls'; configure it, or set 'plaintext': true");
             }
+            if (healthPort != null && (healthPort < 0 || healthPort > 65535)) {
+                throw new IllegalArgumentException("worker.security.health_port is " + healthPort
+                        + "; must be 1 to 65535 (0: any free port)");
+            }
         }
 
         @JsonCreator
-        static Security of(@JsonProperty("plaintext") Boolean plaintext, @JsonProperty("tls") TlsFiles tls) {
-            return new Security(or(plaintext, false), tls);
+        static Security of(@JsonProperty("plaintext") Boolean plaintext, @JsonProperty("tls") TlsFiles tls,
+                           @JsonProperty("health_port") Integer healthPort) {
+            return new Security(or(plaintext, false), tls, healthPort);
         }
     }
 

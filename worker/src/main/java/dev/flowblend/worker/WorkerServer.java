@@ -6,11 +6,13 @@ import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.OnnxModel;
 import dev.flowblend.runtime.Tokenizer;
+import dev.flowblend.security.Caller;
 import dev.flowblend.telemetry.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -29,7 +31,8 @@ import java.util.logging.Logger;
  *
  * <p>Lifecycle: {@link #start} loads every model before the port opens, so a worker that answers
  * is ready. {@link #close} drains: health NOT_SERVING, stop accepting, wait up to drain_seconds for
- * in-flight calls, close the batchers (finishing anything queued), then the models.
+ * in-flight calls, stop the health-only port, close the batchers (finishing anything queued), then
+ * the models.
  *
  * <p>Calls run on the transport's threads (direct executor): a handler only validates and queues,
  * and every per-step RPC saves a thread hop. Model execution runs on one batcher thread per model.
@@ -47,6 +50,8 @@ public final class WorkerServer implements AutoCloseable {
     private final Map<String, HostedModel> hosted = new LinkedHashMap<>();
     private volatile boolean ready;
     private Server server;
+    private ServerBuilder<?> healthBuilder;
+    private Server healthServer;
     private InferenceService inference;
 
     /** @param builder where to listen (a Netty port in production, in-process in tests) */
@@ -60,6 +65,21 @@ public final class WorkerServer implements AutoCloseable {
         this.family = family;
         this.builder = builder;
         this.metrics = new WorkerMetrics(registry, config.name(), config.role());
+    }
+
+    /**
+     * Also serve grpc.health.v1, and only that, on {@code health} (security.health_port: a
+     * plaintext port for the kubelet's probes while the OIP port requires client certificates).
+     * Call before {@link #start}; it starts and stops with the server.
+     */
+    public WorkerServer healthListener(ServerBuilder<?> health) {
+        this.healthBuilder = health;
+        return this;
+    }
+
+    /** The health-only port, or -1 without one. */
+    public int healthPort() {
+        return healthServer == null ? -1 : healthServer.getPort();
     }
 
     public WorkerServer start() throws IOException {
@@ -89,15 +109,18 @@ public final class WorkerServer implements AutoCloseable {
             metrics.bindCache(cache);
             InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize());
             inference = new InferenceService(config.name(), hosted, requests, () -> ready,
-                    config.maxStreamInflight(), metrics, () -> "caller");
+                    config.maxStreamInflight(), metrics, Caller::current);
             builder.directExecutor()
                     .maxInboundMessageSize(config.maxMessageBytes())
-                    .addService(inference)
+                    .addService(ServerInterceptors.intercept(inference, new Caller()))
                     .addService(health.getHealthService());
             if (config.reflection()) {
                 builder.addService(ProtoReflectionServiceV1.newInstance());
             }
             server = builder.build().start();
+            if (healthBuilder != null) {
+                healthServer = healthBuilder.addService(health.getHealthService()).build().start();
+            }
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.SEVERE, Event.of("worker_start_failed").with("worker", config.name()).toString(), e);
             closeModels();
@@ -145,6 +168,9 @@ public final class WorkerServer implements AutoCloseable {
                 server.shutdownNow();
                 Thread.currentThread().interrupt();
             }
+        }
+        if (healthServer != null) {
+            healthServer.shutdownNow();
         }
         closeModels();
         LOG.info(Event.of("worker_stopped").with("worker", config.name())
