@@ -60,6 +60,7 @@ final class KubeConfigChecks {
         }
         List<String> pools = orchestrators.stream().flatMap(o -> o.orchestrator().pools().stream()).map(PoolConfig::name)
                 .distinct().toList();
+        p.addAll(KubeSecurityChecks.check(r, procs));
         for (Proc w : procs) {
             common(r, w, p);
             if (w.worker() != null && !orchestrators.isEmpty()) {
@@ -72,7 +73,7 @@ final class KubeConfigChecks {
     private static void orchestrator(Rendered r, Proc o, List<Proc> procs, ModelFamily family, List<String> p) {
         OrchestratorConfig c = o.orchestrator();
         String what = o.what();
-        probes(o, c.port(), "flowblend.v1.GenerationService", p);
+        probes(o, probePort(c.port(), c.security().healthPort()), "flowblend.v1.GenerationService", p);
         for (PoolConfig pool : c.pools()) {
             pool(r, o, pool, procs, family, p);
         }
@@ -260,7 +261,7 @@ final class KubeConfigChecks {
         }
         w.worker().models().stream().filter(m -> family.byName(m).isEmpty()).forEach(m ->
                 p.add(what + ": worker entry '" + w.worker().name() + "' hosts model '" + m + "', which the family lacks"));
-        probes(w, w.worker().port(), "inference.GRPCInferenceService", p);
+        probes(w, probePort(w.worker().port(), w.worker().security().healthPort()), "inference.GRPCInferenceService", p);
         if (w.container().getStartupProbe() == null) {
             p.add(what + ": no startupProbe: model loading would count against the liveness probe");
         }
@@ -327,6 +328,11 @@ final class KubeConfigChecks {
             p.add(what + ": the model family (" + (models == null ? "FLOWBLEND_MODELS unset" : models)
                     + ") is on no mounted data volume");
         }
+    }
+
+    /** The kubelet probes the plaintext health-only port where there is one (the main port may require TLS). */
+    private static int probePort(int port, Integer healthPort) {
+        return healthPort != null ? healthPort : port;
     }
 
     private static void probes(Proc x, int port, String readyService, List<String> p) {

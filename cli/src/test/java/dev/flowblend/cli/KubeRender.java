@@ -51,7 +51,9 @@ final class KubeRender {
             "apps/v1/Deployment", Deployment.class,
             "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class,
             "autoscaling/v2/HorizontalPodAutoscaler", HorizontalPodAutoscaler.class,
-            "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class);
+            "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class,
+            CertManagerModel.API_VERSION + "/Issuer", CertManagerModel.Issuer.class,
+            CertManagerModel.API_VERSION + "/Certificate", CertManagerModel.Certificate.class);
 
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
@@ -200,7 +202,8 @@ final class KubeRender {
             m.forEach((k, v) -> unknownFields(v, path + "." + k, what, problems, depth + 1));
             return;
         }
-        if (!o.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
+        if (!o.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")
+                && !o.getClass().getName().startsWith(CertManagerModel.class.getName())) {
             return;  // a String, number, boolean or enum: a leaf
         }
         try {

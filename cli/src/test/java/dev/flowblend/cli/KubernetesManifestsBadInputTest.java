@@ -276,4 +276,32 @@ class KubernetesManifestsBadInputTest {
         without("base/large-worker.yaml", "---\napiVersion: policy/v1\n", "---\n# Scales the pool")
                 .expect(CPU, "Deployment flowblend-large-worker: 0 PodDisruptionBudgets select its pods");
     }
+
+    @Test
+    void workerCertificateWithoutThePoolsDnsName_fails() throws Exception {
+        with("components/security/certificates.yaml", "    - flowblend-small-workers\n", "    - flowblend-small\n")
+                .expect(GPU, "Deployment flowblend-small-worker container worker: its Certificate flowblend-small-worker",
+                        "not the pool's DNS name 'flowblend-small-workers'");
+    }
+
+    @Test
+    void orchestratorCertificateWithoutClientAuth_fails() throws Exception {
+        with("components/security/certificates.yaml", "usages: [server auth, client auth, digital signature",
+                "usages: [server auth, digital signature")
+                .expect(GPU, "orchestrator.security.worker_tls presents Certificate flowblend-orchestrator",
+                        "lack 'client auth'");
+    }
+
+    @Test
+    void tlsFilesNotMounted_fails() throws Exception {
+        with("components/security/small-worker.yaml", "mountPath: /etc/flowblend/tls,", "mountPath: /etc/tls,")
+                .expect(GPU, "worker.security.tls.cert_file /etc/flowblend/tls/tls.crt is on volume 'config', not a Secret");
+    }
+
+    @Test
+    void probeOnTheTlsPort_fails() throws Exception {
+        with("components/security/large-worker.yaml", "readinessProbe:\n            grpc: {port: 8111",
+                "readinessProbe:\n            grpc: {port: 8101")
+                .expect(GPU, "readinessProbe must be gRPC health on port 8111");
+    }
 }

@@ -86,13 +86,26 @@ class KubernetesManifestsTest {
 
     @Test
     void everyKustomizationUnderDeployKubernetes_isOneThisTestRenders() throws IOException {
-        List<String> found;
+        List<Path> files;
         try (Stream<Path> s = Files.walk(KUBE)) {
-            found = s.filter(f -> f.getFileName().toString().equals("kustomization.yaml"))
-                    .map(f -> KUBE.relativize(f.getParent()).toString().replace('\\', '/')).sorted().toList();
+            files = s.filter(f -> f.getFileName().toString().equals("kustomization.yaml")).toList();
+        }
+        List<String> found = new ArrayList<>();
+        List<String> components = new ArrayList<>();
+        for (Path f : files) {
+            String dir = KUBE.relativize(f.getParent()).toString().replace('\\', '/');
+            // a Component renders only inside the overlay that includes it
+            (Files.readString(f).contains("\nkind: Component") ? components : found).add(dir);
         }
         List<String> tested = Stream.concat(WORKLOADS.stream(), Stream.of(MONITORING)).sorted().toList();
-        assertEquals(tested, found, "a kustomization that no test renders");
+        assertEquals(tested, found.stream().sorted().toList(), "a kustomization that no test renders");
+        for (String c : components) {
+            boolean included = false;
+            for (String w : WORKLOADS) {
+                included |= Files.readString(KUBE.resolve(w).resolve("kustomization.yaml")).contains("../../" + c);
+            }
+            assertTrue(included, "component " + c + " is included by no overlay this test renders");
+        }
     }
 
     @ParameterizedTest
