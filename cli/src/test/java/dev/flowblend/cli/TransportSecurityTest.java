@@ -259,6 +259,10 @@ class TransportSecurityTest {
         assertEquals(Status.Code.UNAVAILABLE, workerCall(TlsChannelCredentials.newBuilder().trustManager(caFile)
                 .keyManager(rogue.resolve("tls.crt").toFile(), rogue.resolve("tls.key").toFile()).build()),
                 "a client certificate from another CA");
+        Path small = dir.resolve("small");
+        assertEquals(Status.Code.UNAVAILABLE, workerCall(TlsChannelCredentials.newBuilder().trustManager(caFile)
+                .keyManager(small.resolve("tls.crt").toFile(), small.resolve("tls.key").toFile()).build()),
+                "another worker's certificate (server authentication only)");
         Path orch = dir.resolve("orchestrator");
         assertEquals(Status.Code.OK, workerCall(TlsChannelCredentials.newBuilder().trustManager(caFile)
                 .keyManager(orch.resolve("tls.crt").toFile(), orch.resolve("tls.key").toFile()).build()),
