@@ -36,12 +36,6 @@ class PoolLossTest {
         return new Run(events.get(events.size() - 1).getResult(), (System.nanoTime() - t0) / 1e6);
     }
 
-    private static double median(double[] a) {
-        double[] s = a.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
-
     @Test
     @Timeout(300)
     void generate_smallPoolsOnlyWorkerStopped_everyGenerationCompletesAsLargeOnlyAndTheCostIsPrinted()
@@ -82,8 +76,8 @@ class PoolLossTest {
             }
             System.out.println("PoolLossTest: with \"fallback\": \"none\" UNAVAILABLE after " + failedAfter + " ms; "
                     + "median wall of a 50-step FlowBlending generation with the small pool gone "
-                    + median(gone) + " ms, with it " + median(normal) + " ms (" + median(gone) / median(normal)
-                    + "x), large-only " + median(largeOnly) + " ms; first generation after the worker stopped "
+                    + TestCluster.median(gone) + " ms, with it " + TestCluster.median(normal) + " ms (" + TestCluster.median(gone) / TestCluster.median(normal)
+                    + "x), large-only " + TestCluster.median(largeOnly) + " ms; first generation after the worker stopped "
                     + first.wallMs() + " ms (runs: gone " + Arrays.toString(gone) + ", normal " + Arrays.toString(normal)
                     + ", large-only " + Arrays.toString(largeOnly) + ")");
         }

@@ -32,12 +32,6 @@ class StragglerTest {
         return new Run(r.getFrames().toByteArray(), (System.nanoTime() - t0) / 1e6);
     }
 
-    private static double median(double[] a) {
-        double[] s = a.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
-    }
-
     @Test
     @Timeout(300)
     void generate_oneOfTwoSmallWorkersStalledThroughout_completesIdenticalWithinHalfAgainTheFaultFreeTime()
@@ -65,11 +59,11 @@ class StragglerTest {
         } finally {
             stalledWorker.shutdownNow();
         }
-        double ratio = median(stalled) / median(clean);
-        assertTrue(ratio <= 1.5, "median wall " + median(stalled) + " ms with a stalled worker vs " + median(clean)
+        double ratio = TestCluster.median(stalled) / TestCluster.median(clean);
+        assertTrue(ratio <= 1.5, "median wall " + TestCluster.median(stalled) + " ms with a stalled worker vs " + TestCluster.median(clean)
                 + " ms without: " + ratio + "x (clean " + Arrays.toString(clean) + ", stalled "
                 + Arrays.toString(stalled) + ")");
         System.out.println("StragglerTest: median wall with a stalled worker / without = " + ratio
-                + " (" + median(stalled) + " / " + median(clean) + " ms)");
+                + " (" + TestCluster.median(stalled) + " / " + TestCluster.median(clean) + " ms)");
     }
 }

@@ -95,6 +95,13 @@ final class TestCluster implements AutoCloseable {
         return loopback ? "127.0.0.1:" + w.port() : inproc;
     }
 
+    /** The middle value (the upper one of an even count), for wall-time comparisons of alternating runs. */
+    static double median(double[] a) {
+        double[] s = a.clone();
+        java.util.Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
     /** The orchestrator's gRPC health of {@code service} ("" for the process). */
     io.grpc.health.v1.HealthCheckResponse.ServingStatus health(String service) {
         return io.grpc.health.v1.HealthGrpc.newBlockingStub(client).withDeadlineAfter(5, TimeUnit.SECONDS)
