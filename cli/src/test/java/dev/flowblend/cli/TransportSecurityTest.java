@@ -189,6 +189,33 @@ class TransportSecurityTest {
     }
 
     @Test
+    void generateCommand_withTlsCaAndTokenFile_writesTheVideo_withoutTheCa_saysHowItConnected() throws Exception {
+        Path token = Files.writeString(dir.resolve("a.token"), tokenA + "\n");
+        Path out = dir.resolve("cli.gif");
+        String target = "localhost:" + orchestrator.port();
+        int code = Main.run(new String[] {"generate", "--target", target, "--tls-ca", dir.resolve("ca.crt").toString(),
+            "--token-file", token.toString(), "--prompt", "a red circle moving right", "--steps", "10", "--out",
+            out.toString()});
+        assertEquals(0, code);
+        assertTrue(Files.size(out) > 0);
+
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            code = Main.run(new String[] {"generate", "--target", target, "--token-file", token.toString(),
+                "--prompt", "a red circle moving right", "--steps", "10", "--out", dir.resolve("no.gif").toString()});
+        } finally {
+            System.setErr(saved);
+        }
+        String said = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(1, code, said);
+        assertTrue(said.contains("warning: sending a bearer token to " + target + " over plaintext"), said);
+        assertTrue(said.contains("UNAVAILABLE: orchestrator at " + target + ": "), said);
+        assertTrue(said.contains("(connected in plaintext; if the orchestrator serves TLS, give --tls-ca)"), said);
+    }
+
+    @Test
     void plaintextClient_refusedWithUnavailable() {
         try (Plain p = new Plain(orchestrator.port())) {
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> GenerationServiceGrpc
