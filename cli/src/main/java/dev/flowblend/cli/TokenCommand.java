@@ -73,10 +73,9 @@ final class TokenCommand implements Callable<Integer> {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, ".tokens", ".json");
-        try {
+        // on a file system without POSIX permissions the directory's own permissions apply
+        if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: its default permissions apply
         }
         Files.writeString(tmp, Json.write(root) + "\n");
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -164,12 +164,9 @@ public final class DevCertificates {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, ".tmp-", ".pem");
         try {
-            if (secret) {
-                try {
-                    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-                } catch (UnsupportedOperationException e) {
-                    // not a POSIX file system: the directory's own permissions apply
-                }
+            // on a file system without POSIX permissions the directory's own permissions apply
+            if (secret && tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             }
             Files.writeString(tmp, text, StandardCharsets.US_ASCII);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
