@@ -52,13 +52,26 @@ public final class Json {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + file + ": " + e, e);
         }
+        return read(bytes, file.toString(), type);
+    }
+
+    /**
+     * Reads a JSON document into {@code type}; {@code source} (a file name) starts every message.
+     * Never returns null: an empty document, or one that is just {@code null}, is refused.
+     */
+    public static <T> T read(byte[] bytes, String source, Class<T> type) {
+        T value;
         try {
-            return MAPPER.readValue(bytes, type);
+            value = MAPPER.readValue(bytes, type);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + describe(e), e);
+            throw new IllegalArgumentException("cannot read " + source + ": " + describe(e), e);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + rootMessage(e), e);
+            throw new IllegalArgumentException("cannot read " + source + ": " + rootMessage(e), e);
         }
+        if (value == null) {
+            throw new IllegalArgumentException("cannot read " + source + ": the document is null; it must be a JSON object");
+        }
+        return value;
     }
 
     /** "limits.max_steps (line 12): ..." — where in the document, then the cause's own words. */

@@ -1,6 +1,7 @@
 package dev.flowblend.worker;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.flowblend.proto.RequestParsing;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
@@ -92,8 +93,8 @@ public final class WorkerServer implements AutoCloseable {
                     config.maxStreamInflight(), metrics, () -> "caller");
             builder.directExecutor()
                     .maxInboundMessageSize(config.maxMessageBytes())
-                    .addService(inference)
-                    .addService(health.getHealthService());
+                    .addService(RequestParsing.guard(inference))  // malformed request bytes: INVALID_ARGUMENT
+                    .addService(RequestParsing.guard(health.getHealthService()));
             if (config.reflection()) {
                 builder.addService(ProtoReflectionServiceV1.newInstance());
             }
