@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Bounded network fuzzing of a real orchestrator with a large and a small worker, all on loopback
@@ -81,6 +82,18 @@ class OrchestratorNetworkFuzzTest {
         if (++inputs % CHECK_EVERY == 0) {
             checkServer();
         }
+    }
+
+    /** The escape the fuzz target was written for: it ended UNKNOWN ("Application error processing RPC"). */
+    @Test
+    void generate_promptNotUtf8_invalidArgumentSayingSo() throws Exception {
+        byte[] r = RawCall.withLengthDelimited(new byte[0], 1, new byte[] {'a', ' ', (byte) 0xC3, (byte) 0x28});
+        RawCall.Outcome o = RawCall.call(cluster.client, GENERATE, List.of(r), true);
+        assertEquals(Status.Code.INVALID_ARGUMENT, o.status().getCode(), String.valueOf(o.status()));
+        assertEquals("request is not a valid GenerateRequest: Protocol message had invalid UTF-8.",
+                o.status().getDescription());
+        assertEquals(0, o.messages());
+        checkServer();
     }
 
     /** One Generate call; checks its outcome against the bytes' parse and the orchestrator's validation. */

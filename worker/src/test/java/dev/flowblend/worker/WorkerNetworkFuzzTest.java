@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Bounded network fuzzing of a real worker over loopback sockets (Netty): fuzzed ModelInfer and
@@ -136,6 +137,19 @@ class WorkerNetworkFuzzTest {
         if (++inputs % CHECK_EVERY == 0) {
             checkServer();
         }
+    }
+
+    @Test
+    void modelInfer_malformedBytesOrModelNameNotUtf8_invalidArgumentSayingSo() throws Exception {
+        RawCall.Outcome bad = RawCall.call(channel, INFER, List.of(new byte[] {0x0A, 0x05, 'a'}), false);
+        assertEquals(Status.Code.INVALID_ARGUMENT, bad.status().getCode(), String.valueOf(bad.status()));
+        assertTrue(bad.status().getDescription().startsWith("request is not a valid ModelInferRequest: "),
+                bad.status().getDescription());
+        RawCall.Outcome utf8 = RawCall.call(channel, STREAM, List.of(RawCall.withLengthDelimited(new byte[0], 1,
+                new byte[] {(byte) 0xFF})), false);
+        assertEquals("request is not a valid ModelInferRequest: Protocol message had invalid UTF-8.",
+                utf8.status().getDescription());
+        checkServer();
     }
 
     private static boolean parses(byte[] bytes) {
