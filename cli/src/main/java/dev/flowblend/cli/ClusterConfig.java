@@ -6,7 +6,6 @@ import dev.flowblend.runtime.Json;
 import dev.flowblend.worker.WorkerConfig;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * A whole deployment in one file: the orchestrator and every worker, and the JVM options every
@@ -19,7 +18,9 @@ record ClusterConfig(String description, List<String> jvmOptions, OrchestratorCo
                      List<WorkerConfig> workers) {
 
     ClusterConfig {
-        Objects.requireNonNull(orchestrator, "cluster config needs an 'orchestrator' section");
+        if (orchestrator == null) {
+            throw new IllegalArgumentException("cluster config needs an 'orchestrator' section");
+        }
         jvmOptions = jvmOptions == null ? List.of() : List.copyOf(jvmOptions);
         for (String o : jvmOptions) {
             if (o == null || !o.startsWith("-") || o.isBlank() || o.chars().anyMatch(Character::isWhitespace)) {

@@ -10,7 +10,6 @@ import dev.flowblend.security.TlsFiles;
 import dev.flowblend.telemetry.MetricsPort;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The orchestrator's configuration: its port, the model family (for conventions, tokenizer and
@@ -156,7 +155,9 @@ public record OrchestratorConfig(
         public static final String NO_FALLBACK = "none";
 
         public PoolConfig {
-            Objects.requireNonNull(name, "pool name");
+            if (name == null) {
+                throw new IllegalArgumentException("pool has no 'name' (lowercase letters, digits and '-')");
+            }
             if (!name.matches("[a-z0-9][a-z0-9-]{0,62}")) {
                 throw new IllegalArgumentException("pool name '" + name + "' must be lowercase letters, digits and '-'");
             }

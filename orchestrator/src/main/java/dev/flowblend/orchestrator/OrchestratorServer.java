@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.proto.RequestParsing;
 import dev.flowblend.proto.generation.GenerationServiceGrpc;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.Tokenizer;
@@ -140,14 +141,15 @@ public final class OrchestratorServer implements AutoCloseable {
         GenerationRequests requests = new GenerationRequests(generator, l, plans, defaultPlan);
         server = builder
                 .maxInboundMessageSize(1 << 20)
-                .addService(clientAuth(service = new GenerationService(generator, requests, admission, config,
-                        System::nanoTime, metrics)))
-                .addService(health.getHealthService())
+                // malformed request bytes (invalid UTF-8 in the prompt, say): INVALID_ARGUMENT
+                .addService(RequestParsing.guard(clientAuth(service = new GenerationService(generator, requests,
+                        admission, config, System::nanoTime, metrics))))
+                .addService(RequestParsing.guard(health.getHealthService()))
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
         if (healthBuilder != null) {
-            healthServer = healthBuilder.addService(health.getHealthService()).build().start();
+            healthServer = healthBuilder.addService(RequestParsing.guard(health.getHealthService())).build().start();
         }
         health.setStatus("", ServingStatus.SERVING);  // liveness: the process is up and answering
         readiness = new Readiness(backend, defaultPlan.pools(), config.textEncoderPools(), config.decoderPools(),

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Which pool serves which sampling step: contiguous segments in sampling order, each ending at a
@@ -101,7 +100,7 @@ public record StagePlan(String name, Unit unit, List<Segment> segments) {
     }
 
     public static StagePlan load(Path file) {
-        return Objects.requireNonNull(Json.read(file, StagePlan.class), "plan file " + file + " is empty");
+        return Json.read(file, StagePlan.class);
     }
 
     /**

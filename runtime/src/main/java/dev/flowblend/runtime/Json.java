@@ -1,5 +1,7 @@
 package dev.flowblend.runtime;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -10,10 +12,12 @@ import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
 /** The one JSON mapper for manifests, config files and plan files: snake_case keys, unknown keys rejected. */
 public final class Json {
@@ -21,7 +25,9 @@ public final class Json {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)  // "port": 9150.5 is an error, not 9150
-            .enable(SerializationFeature.INDENT_OUTPUT));
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            // "models": [null] is an error naming the key, not a NullPointerException in List.copyOf
+            .setDefaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL)));
 
     /** A number is not a string and a string is not a number: "port": "8100" is refused, not converted. */
     private static ObjectMapper strict(ObjectMapper m) {
@@ -52,13 +58,26 @@ public final class Json {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + file + ": " + e, e);
         }
+        return read(bytes, file.toString(), type);
+    }
+
+    /**
+     * Reads a JSON document into {@code type}; {@code source} (a file name) starts every message.
+     * Never returns null: an empty document, or one that is just {@code null}, is refused.
+     */
+    public static <T> T read(byte[] bytes, String source, Class<T> type) {
+        T value;
         try {
-            return MAPPER.readValue(bytes, type);
+            value = MAPPER.readValue(bytes, type);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + describe(e), e);
+            throw new IllegalArgumentException("cannot read " + source + ": " + describe(e), e);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + rootMessage(e), e);
+            throw new IllegalArgumentException("cannot read " + source + ": " + rootMessage(e), e);
         }
+        if (value == null) {
+            throw new IllegalArgumentException("cannot read " + source + ": the document is null; it must be a JSON object");
+        }
+        return value;
     }
 
     /** "limits.max_steps (line 12): ..." — where in the document, then the cause's own words. */
@@ -81,10 +100,33 @@ public final class Json {
             root = root.getCause();
         }
         String what = root instanceof IllegalArgumentException && root != e ? root.getMessage()
-                : e.getOriginalMessage().lines().findFirst().orElse("");
+                : root instanceof NullPointerException && root != e ? "a required value is missing"
+                        + (root.getMessage() == null ? "" : " (" + root.getMessage() + ")")
+                : e instanceof UnrecognizedPropertyException u ? "Unrecognized field \"" + u.getPropertyName()
+                        + "\"; known keys: " + u.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList()
+                : plain(e.getOriginalMessage().lines().findFirst().orElse(""));
         String at = where.length() == 0 ? line : line.isEmpty() ? where.toString() : where + " (" + line + ")";
         return at.isEmpty() ? what : at + ": " + what;
     }
+
+    /**
+     * Jackson's words without its internals: "[Source: ...; line: 3, column: 5]" becomes "line 3,
+     * column 5", a Java type name its simple name ("`java.lang.Integer`" becomes "`Integer`").
+     */
+    static String plain(String message) {
+        String m = SOURCE.matcher(message).replaceAll("line $1, column $2");
+        m = CLASS.matcher(m).replaceAll(r -> "`" + java.util.regex.Matcher.quoteReplacement(simple(r.group(1))) + "`");
+        return BARE_CLASS.matcher(m).replaceAll(r -> java.util.regex.Matcher.quoteReplacement(simple(r.group(1))));
+    }
+
+    private static String simple(String className) {
+        String s = className.substring(className.lastIndexOf('.') + 1);
+        return s.substring(s.lastIndexOf('$') + 1);
+    }
+
+    private static final Pattern SOURCE = Pattern.compile("\\[Source: [^;\\]]*(?:\\([^)]*\\))?[^;\\]]*; line: (\\d+), column: (\\d+)\\]");
+    private static final Pattern CLASS = Pattern.compile("`((?:[a-z][a-z0-9_]*\\.)+[A-Za-z0-9_$]+)`");
+    private static final Pattern BARE_CLASS = Pattern.compile("\\b((?:[a-z][a-z0-9_]*\\.){2,}[A-Z][A-Za-z0-9_$]*)");
 
     /** A config value that may be left out: {@code value}, or {@code fallback} when it is absent. */
     public static <T> T or(T value, T fallback) {

@@ -9,7 +9,6 @@ import dev.flowblend.runtime.RuntimeOptions;
 import dev.flowblend.security.TlsFiles;
 import dev.flowblend.telemetry.MetricsPort;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Everything a worker process needs: identity, port, which models of the family it hosts, and
@@ -39,7 +38,9 @@ public record WorkerConfig(
     public static final int DEFAULT_MAX_STREAM_INFLIGHT = 64;
 
     public WorkerConfig {
-        Objects.requireNonNull(name, "worker name");
+        if (name == null) {
+            throw new IllegalArgumentException("worker has no 'name' (1-64 of [A-Za-z0-9._:-])");
+        }
         if (!name.matches("[A-Za-z0-9._:-]{1,64}")) {
             throw new IllegalArgumentException("worker name '" + name + "' must be 1-64 of [A-Za-z0-9._:-]");
         }

@@ -1,6 +1,7 @@
 package dev.flowblend.worker;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.flowblend.proto.RequestParsing;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
@@ -112,14 +113,15 @@ public final class WorkerServer implements AutoCloseable {
                     config.maxStreamInflight(), metrics, Caller::current);
             builder.directExecutor()
                     .maxInboundMessageSize(config.maxMessageBytes())
-                    .addService(ServerInterceptors.intercept(inference, new Caller()))
-                    .addService(health.getHealthService());
+                    // malformed request bytes: INVALID_ARGUMENT; the caller's identity from its certificate
+                    .addService(RequestParsing.guard(ServerInterceptors.intercept(inference, new Caller())))
+                    .addService(RequestParsing.guard(health.getHealthService()));
             if (config.reflection()) {
                 builder.addService(ProtoReflectionServiceV1.newInstance());
             }
             server = builder.build().start();
             if (healthBuilder != null) {
-                healthServer = healthBuilder.addService(health.getHealthService()).build().start();
+                healthServer = healthBuilder.addService(RequestParsing.guard(health.getHealthService())).build().start();
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.SEVERE, Event.of("worker_start_failed").with("worker", config.name()).toString(), e);
