@@ -18,9 +18,10 @@ public record RuntimeOptions(int intraOpThreads, int interOpThreads, String exec
             throw new IllegalArgumentException("inter_op_threads is " + interOpThreads + "; must be 0 (ORT default) to 256");
         }
         executionProvider = executionProvider == null ? "cpu" : executionProvider.toLowerCase(Locale.ROOT);
-        if (!executionProvider.equals("cpu") && !executionProvider.matches("cuda(:\\d+)?")) {
+        // N is a CUDA device ordinal: 0..1023 covers any machine, and parses as an int later
+        if (!executionProvider.equals("cpu") && !executionProvider.matches("cuda(:(\\d|[1-9]\\d{1,2}|10[01]\\d|102[0-3]))?")) {
             throw new IllegalArgumentException("execution_provider is '" + executionProvider
-                    + "'; must be cpu, cuda or cuda:N");
+                    + "'; must be cpu, cuda or cuda:N with N 0 to 1023");
         }
     }
 
