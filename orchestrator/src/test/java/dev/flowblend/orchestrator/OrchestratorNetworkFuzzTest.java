@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.flowblend.proto.RawCall;
 import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.GenerationServiceGrpc;
 import io.grpc.MethodDescriptor;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.flowblend.proto.RawCall;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.runtime.ModelEntry;

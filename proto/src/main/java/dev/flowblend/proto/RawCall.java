@@ -1,4 +1,4 @@
-package dev.flowblend.orchestrator;
+package dev.flowblend.proto;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -15,13 +15,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A gRPC call that sends request messages as bytes, valid or not, and reports how it ended. */
-final class RawCall {
+/**
+ * A gRPC call that sends request messages as bytes, valid or not, and reports how it ended: how the
+ * fuzz tests of both servers reach them with malformed messages that no generated stub can send
+ * (and how one checks by hand what a server answers to given bytes). Not used by the servers.
+ */
+public final class RawCall {
     private RawCall() {
     }
 
     /** How a call ended: its status and how many response messages came before. */
-    record Outcome(Status status, int messages) {
+    public record Outcome(Status status, int messages) {
     }
 
     private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
@@ -41,7 +45,7 @@ final class RawCall {
     };
 
     /** {@code method} with request and response as bytes. */
-    static MethodDescriptor<byte[], byte[]> bytes(MethodDescriptor<?, ?> method) {
+    public static MethodDescriptor<byte[], byte[]> bytes(MethodDescriptor<?, ?> method) {
         return method.toBuilder(BYTES, BYTES).build();
     }
 
@@ -49,7 +53,7 @@ final class RawCall {
      * Sends {@code requests} and half-closes; with {@code cancelAfterFirst} the call is cancelled
      * once the first response arrives (its outcome is then OK with one message).
      */
-    static Outcome call(Channel channel, MethodDescriptor<byte[], byte[]> method, List<byte[]> requests,
+    public static Outcome call(Channel channel, MethodDescriptor<byte[], byte[]> method, List<byte[]> requests,
                         boolean cancelAfterFirst) throws Exception {
         ClientCall<byte[], byte[]> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS));
         CompletableFuture<Outcome> done = new CompletableFuture<>();
@@ -80,7 +84,7 @@ final class RawCall {
     }
 
     /** The bytes of a message whose field {@code field} is a length-delimited value of {@code bytes} (e.g. invalid UTF-8). */
-    static byte[] withLengthDelimited(byte[] message, int field, byte[] bytes) {
+    public static byte[] withLengthDelimited(byte[] message, int field, byte[] bytes) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         out.writeBytes(message);
         writeVarint(out, (field << 3) | 2);
@@ -98,7 +102,7 @@ final class RawCall {
     }
 
     /** Whether {@code bytes} is valid UTF-8. */
-    static boolean validUtf8(byte[] bytes) {
+    public static boolean validUtf8(byte[] bytes) {
         return com.google.protobuf.ByteString.copyFrom(bytes).isValidUtf8();
     }
 }
