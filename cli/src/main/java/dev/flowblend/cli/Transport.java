@@ -1,6 +1,7 @@
 package dev.flowblend.cli;
 
 import dev.flowblend.orchestrator.OrchestratorConfig;
+import dev.flowblend.orchestrator.OrchestratorServer;
 import dev.flowblend.orchestrator.WorkerChannels;
 import dev.flowblend.security.TlsCredentials;
 import dev.flowblend.telemetry.Event;
@@ -9,12 +10,10 @@ import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -100,18 +99,9 @@ final class Transport implements AutoCloseable {
                 : NettyServerBuilder.forAddress(new InetSocketAddress(host, healthPort), InsecureServerCredentials.create());
     }
 
-    /**
-     * Channels to workers, sized for real latents. gRPC's own retries are off: RemoteBackend
-     * retries on another worker itself, and the retry machinery buffers every request. A TLS
-     * channel checks the worker's certificate against the pool's name, not the IP it dials.
-     */
+    /** Channels to workers with this process's client credentials (see {@link OrchestratorServer#nettyChannels}). */
     WorkerChannels workerChannels(int maxMessageBytes) {
-        return (address, authority) -> NettyChannelBuilder.forTarget(address, workers)
-                .overrideAuthority(authority)
-                .maxInboundMessageSize(maxMessageBytes)
-                .keepAliveTime(30, TimeUnit.SECONDS)
-                .disableRetry()
-                .build();
+        return OrchestratorServer.nettyChannels(maxMessageBytes, workers);
     }
 
     @Override

@@ -10,6 +10,8 @@ import dev.flowblend.security.Tokens;
 import dev.flowblend.telemetry.Event;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -82,12 +84,21 @@ public final class OrchestratorServer implements AutoCloseable {
         this.metrics = new OrchestratorMetrics(registry);
     }
 
-    /**
-     * Plaintext Netty channels sized for real latents. gRPC's own retries are off: RemoteBackend
-     * retries on another worker itself, and the retry machinery buffers every request.
-     */
+    /** Plaintext Netty channels to workers (loopback clusters, tests). */
     public static Function<String, ManagedChannel> nettyChannels(int maxMessageBytes) {
-        return address -> NettyChannelBuilder.forTarget(address).usePlaintext()
+        WorkerChannels c = nettyChannels(maxMessageBytes, InsecureChannelCredentials.create());
+        return address -> c.open(address, address);
+    }
+
+    /**
+     * Netty channels to workers with {@code credentials}, sized for real latents. gRPC's own
+     * retries are off: RemoteBackend retries on another worker itself, and the retry machinery
+     * buffers every request. A TLS channel checks the worker's certificate against the
+     * authority (the pool's name), not the address it dials.
+     */
+    public static WorkerChannels nettyChannels(int maxMessageBytes, ChannelCredentials credentials) {
+        return (address, authority) -> NettyChannelBuilder.forTarget(address, credentials)
+                .overrideAuthority(authority)
                 .maxInboundMessageSize(maxMessageBytes)
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .disableRetry()
