@@ -55,14 +55,8 @@ final class OrchestratorCommand implements Callable<Integer> {
             c = c.withDefaultPlan(plan);
         }
         ModelFamily family = Launcher.family(models, c.modelsDir());
+        Transport transport = Transport.orchestrator(c);  // certificate files checked before any port opens
         Telemetry telemetry = Telemetry.start(c.host(), c.metricsPort(), "orchestrator metrics_port");
-        Transport transport;
-        try {
-            transport = Transport.orchestrator(c);
-        } catch (RuntimeException e) {
-            telemetry.close();
-            throw e;
-        }
         OrchestratorServer server = new OrchestratorServer(c, family, transport.server(c.host(), c.port()),
                 transport.workerChannels(c.maxMessageBytes()), telemetry.registry())
                 .healthListener(transport.health(c.host()));

@@ -53,14 +53,8 @@ final class WorkerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         WorkerConfig c = resolve();
         ModelFamily family = Launcher.family(models, c.modelsDir());
+        Transport transport = Transport.worker(c);  // certificate files checked before any port opens
         Telemetry telemetry = Telemetry.start(c.host(), c.metricsPort(), "worker '" + c.name() + "' metrics_port");
-        Transport transport;
-        try {
-            transport = Transport.worker(c);
-        } catch (RuntimeException e) {
-            telemetry.close();
-            throw e;
-        }
         WorkerServer server = new WorkerServer(c, family, transport.server(c.host(), c.port()), telemetry.registry())
                 .healthListener(transport.health(c.host()));
         return Serving.run("worker", server::start, server::awaitTermination, () -> {
