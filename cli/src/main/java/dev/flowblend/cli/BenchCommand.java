@@ -202,7 +202,7 @@ final class BenchCommand implements Callable<Integer> {
                         }
                     }, () -> false);
                     VideoEncoder.encode(res.frames(), res.frameShape(), VideoEncoder.Container.MP4, 8,
-                            family.conventions().frameRate());
+                            family.conventions().defaultFrameRate());
                     if (i >= 0) {
                         inproc.get(p.name()).sampling().add(res.samplingMs());
                         inproc.get(p.name()).total().add((System.nanoTime() - t0) / 1e6);

@@ -192,7 +192,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             int scale = request.getVideoScale() == 0 ? config.videoScale() : request.getVideoScale();
             byte[] video = VideoEncoder.encode(r.frames(), r.frameShape(),
                     gif ? VideoEncoder.Container.GIF : VideoEncoder.Container.MP4, scale,
-                    generator.family().conventions().frameRate());
+                    generator.family().conventions().defaultFrameRate());
             double videoMs = (System.nanoTime() - v0) / 1e6;
             Result.Builder res = Result.newBuilder().setGenerationId(id).setVideo(ByteString.copyFrom(video))
                     .setFormat(gif ? VideoFormat.VIDEO_FORMAT_GIF : VideoFormat.VIDEO_FORMAT_MP4)

@@ -5,6 +5,10 @@ import java.util.Locale;
 /** Tensor element types flowblend moves over the wire, named as the Open Inference Protocol names them. */
 public enum DType {
     FP32("FP32", "float32", 4),
+    /** IEEE 754 half precision. */
+    FP16("FP16", "float16", 2),
+    /** bfloat16: the upper 16 bits of an FP32 (8 exponent bits), what real DiTs run in. */
+    BF16("BF16", "bfloat16", 2),
     INT64("INT64", "int64", 8);
 
     private final String wireName;
@@ -24,6 +28,16 @@ public enum DType {
 
     public int bytes() {
         return bytes;
+    }
+
+    /** The manifest's dtype string ("bfloat16"). */
+    public String manifestName() {
+        return manifestName;
+    }
+
+    /** Whether the elements are floating point (FP32, FP16, BF16). */
+    public boolean floating() {
+        return this != INT64;
     }
 
     /** Parses a manifest dtype ("float32") or an OIP datatype ("FP32"); null when neither. */

@@ -19,10 +19,16 @@ public record Manifest(String family, List<ModelEntry> models, Conventions conve
         models = List.copyOf(models);
     }
 
-    /** Sampling conventions: flow prediction, shifted-sigma Euler (docs/architecture.md, "A generation, step by step"). */
+    /**
+     * Sampling conventions: flow prediction, shifted-sigma Euler (docs/architecture.md, "A generation,
+     * step by step"), and the video sizes the family serves (docs/models.md). Every size's latent is
+     * derived here, and a size the autoencoder or the patch cannot divide is refused at load, naming
+     * the key.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Conventions(String predictionType, double timestepScale, double sigmaShift, int defaultSteps,
-                              double defaultGuidanceScale, int[] latentShape, int[] videoShape, double frameRate) {
+                              double defaultGuidanceScale, int latentChannels, Compression compression, int[] patch,
+                              List<SizeSpec> sizes, String defaultSize, int[] frameRates, String negativePrompt) {
         public Conventions {
             if (!"flow".equals(predictionType)) {
                 throw new IllegalArgumentException("conventions.prediction_type is '" + predictionType
@@ -31,17 +37,147 @@ public record Manifest(String family, List<ModelEntry> models, Conventions conve
             if (timestepScale <= 0 || sigmaShift <= 0 || defaultSteps <= 0) {
                 throw new IllegalArgumentException("conventions: timestep_scale, sigma_shift and default_steps must be > 0");
             }
-            Objects.requireNonNull(latentShape, "conventions.latent_shape");
-            Objects.requireNonNull(videoShape, "conventions.video_shape");
+            if (latentChannels < 1) {
+                throw new IllegalArgumentException("conventions.latent_channels is " + latentChannels + "; must be >= 1");
+            }
+            Objects.requireNonNull(compression, "conventions.compression");
+            patch = patch == null ? new int[] {1, 1, 1} : patch.clone();
+            if (patch.length != 3 || patch[0] < 1 || patch[1] < 1 || patch[2] < 1) {
+                throw new IllegalArgumentException("conventions.patch is " + java.util.Arrays.toString(patch)
+                        + "; must be [time, height, width], each >= 1");
+            }
+            if (sizes == null || sizes.isEmpty()) {
+                throw new IllegalArgumentException("conventions.sizes is missing; declare at least one video size");
+            }
+            sizes = List.copyOf(sizes);
+            frameRates = frameRates == null || frameRates.length == 0 ? new int[] {16} : frameRates.clone();
+            for (int i = 0; i < frameRates.length; i++) {
+                if (frameRates[i] < 1 || frameRates[i] > 240) {
+                    throw new IllegalArgumentException("conventions.frame_rates[" + i + "] is " + frameRates[i]
+                            + "; must be 1..240");
+                }
+            }
+            negativePrompt = negativePrompt == null ? "" : negativePrompt;
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (int i = 0; i < sizes.size(); i++) {
+                VideoSize v = derive(sizes.get(i), i, compression, patch, sigmaShift);
+                if (!names.add(v.name())) {
+                    throw new IllegalArgumentException("conventions.sizes[" + i + "].name '" + v.name()
+                            + "' is declared twice");
+                }
+            }
+            if (defaultSize != null && !names.contains(defaultSize)) {
+                throw new IllegalArgumentException("conventions.default_size is '" + defaultSize
+                        + "'; must be one of the sizes' names " + names);
+            }
         }
 
-        public int latentElements() {
-            int n = 1;
-            for (int d : latentShape) {
-                n *= d;
-            }
-            return n;
+        @Override
+        public int[] patch() {
+            return patch.clone();
         }
+
+        @Override
+        public int[] frameRates() {
+            return frameRates.clone();
+        }
+
+        /** Every declared size with its latent, in manifest order. */
+        public List<VideoSize> videoSizes() {
+            List<VideoSize> out = new java.util.ArrayList<>(sizes.size());
+            for (int i = 0; i < sizes.size(); i++) {
+                out.add(derive(sizes.get(i), i, compression, patch, sigmaShift));
+            }
+            return out;
+        }
+
+        /** default_size, or the first size. */
+        public VideoSize defaultVideoSize() {
+            List<VideoSize> all = videoSizes();
+            return defaultSize == null ? all.get(0)
+                    : all.stream().filter(v -> v.name().equals(defaultSize)).findFirst().orElseThrow();
+        }
+
+        /** The size with these dimensions, or null. */
+        public VideoSize size(int frames, int height, int width) {
+            for (VideoSize v : videoSizes()) {
+                if (v.frames() == frames && v.height() == height && v.width() == width) {
+                    return v;
+                }
+            }
+            return null;
+        }
+
+        /** The first of frame_rates. */
+        public int defaultFrameRate() {
+            return frameRates[0];
+        }
+
+        /** Latent values of one sample at the default size. */
+        public int latentElements() {
+            return defaultVideoSize().latentElements(latentChannels);
+        }
+
+        /** [frames, height, width, 3] at the default size. */
+        public int[] videoShape() {
+            return defaultVideoSize().videoShape();
+        }
+
+        private static VideoSize derive(SizeSpec s, int i, Compression c, int[] patch, double defaultShift) {
+            String at = "conventions.sizes[" + i + "]";
+            if (s.name() == null || s.name().isBlank()) {
+                throw new IllegalArgumentException(at + ".name is missing");
+            }
+            if (s.frames() < 1 || s.height() < 1 || s.width() < 1) {
+                throw new IllegalArgumentException(at + " (" + s.name() + ") has frames " + s.frames() + ", height "
+                        + s.height() + ", width " + s.width() + "; each must be >= 1");
+            }
+            double shift = s.sigmaShift() == null ? defaultShift : s.sigmaShift();
+            if (!(shift > 0) || !Double.isFinite(shift)) {
+                throw new IllegalArgumentException(at + ".sigma_shift is " + shift + "; must be > 0");
+            }
+            int lf;
+            if (c.causal()) {
+                if ((s.frames() - 1) % c.time() != 0) {
+                    throw new IllegalArgumentException(at + ".frames is " + s.frames() + "; a causal autoencoder with "
+                            + "time compression " + c.time() + " needs 1 + " + c.time() + "k frames");
+                }
+                lf = 1 + (s.frames() - 1) / c.time();
+            } else {
+                if (s.frames() % c.time() != 0) {
+                    throw new IllegalArgumentException(at + ".frames is " + s.frames() + "; time compression "
+                            + c.time() + " needs a multiple of " + c.time());
+                }
+                lf = s.frames() / c.time();
+            }
+            if (s.height() % c.space() != 0 || s.width() % c.space() != 0) {
+                throw new IllegalArgumentException(at + " is " + s.height() + "x" + s.width() + "; space compression "
+                        + c.space() + " needs height and width divisible by " + c.space());
+            }
+            int lh = s.height() / c.space();
+            int lw = s.width() / c.space();
+            if (lf % patch[0] != 0 || lh % patch[1] != 0 || lw % patch[2] != 0) {
+                throw new IllegalArgumentException(at + " gives a latent of " + lf + "x" + lh + "x" + lw
+                        + " (frames x height x width), which the patch " + java.util.Arrays.toString(patch)
+                        + " does not divide");
+            }
+            return new VideoSize(s.name(), s.frames(), s.height(), s.width(), shift, lf, lh, lw);
+        }
+    }
+
+    /** The autoencoder's compression: frames per latent frame, pixels per latent cell, causal first frame. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Compression(int time, int space, boolean causal) {
+        public Compression {
+            if (time < 1 || space < 1) {
+                throw new IllegalArgumentException("conventions.compression has time " + time + ", space " + space
+                        + "; each must be >= 1");
+            }
+        }
+    }
+
+    /** One entry of conventions.sizes as written; {@link Conventions#videoSizes} derives the latent. */
+    public record SizeSpec(String name, int frames, int height, int width, Double sigmaShift) {
     }
 
     /** How prompts become token ids for the text encoder. */

@@ -30,8 +30,16 @@ public final class OnnxModel implements AutoCloseable {
         this.spec = spec;
         this.session = session;
         this.inputTypes = spec.inputs().stream()
-                .map(t -> t.dtype() == DType.INT64 ? OnnxJavaType.INT64 : OnnxJavaType.FLOAT)
-                .toArray(OnnxJavaType[]::new);
+                .map(t -> javaType(t.dtype())).toArray(OnnxJavaType[]::new);
+    }
+
+    private static OnnxJavaType javaType(DType t) {
+        return switch (t) {
+            case FP32 -> OnnxJavaType.FLOAT;
+            case FP16 -> OnnxJavaType.FLOAT16;
+            case BF16 -> OnnxJavaType.BFLOAT16;
+            case INT64 -> OnnxJavaType.INT64;
+        };
     }
 
     /** Loads a family member; the exception names the model and the runtime's reason. */
@@ -65,12 +73,25 @@ public final class OnnxModel implements AutoCloseable {
     }
 
     /**
-     * Runs one batch. {@code inputs} holds one buffer per manifest input, in manifest order, each
-     * {@code batch * sampleBytes} long; direct native-order buffers are passed to the runtime
-     * without a copy. Returns one little-endian buffer per manifest output, in manifest order.
+     * Runs one batch of a model whose dimensions are all fixed but the batch: {@link #run(List, List)}
+     * with the declared shapes.
      */
     public List<ByteBuffer> run(List<ByteBuffer> inputs, long batch) throws OrtException {
-        if (inputs.size() != spec.inputs().size()) {
+        List<long[]> shapes = new ArrayList<>(spec.inputs().size());
+        for (TensorSpec t : spec.inputs()) {
+            shapes.add(t.withBatch(batch));
+        }
+        return run(inputs, shapes);
+    }
+
+    /**
+     * Runs one batch. {@code inputs} holds one buffer per manifest input, in manifest order, of
+     * the concrete {@code shapes} (batch first; the size symbols bound); direct native-order
+     * buffers are passed to the runtime without a copy. Returns one little-endian buffer per
+     * manifest output, in manifest order.
+     */
+    public List<ByteBuffer> run(List<ByteBuffer> inputs, List<long[]> shapes) throws OrtException {
+        if (inputs.size() != spec.inputs().size() || shapes.size() != inputs.size()) {
             throw new IllegalArgumentException("model '" + spec.name() + "' takes " + spec.inputs().size()
                     + " inputs, got " + inputs.size());
         }
@@ -80,12 +101,13 @@ public final class OnnxModel implements AutoCloseable {
             for (int i = 0; i < inputs.size(); i++) {
                 TensorSpec t = spec.inputs().get(i);
                 ByteBuffer b = inputs.get(i);
-                if (b.remaining() != batch * t.sampleBytes()) {
+                long[] shape = shapes.get(i);
+                long want = shape[0] * TensorSpec.sampleElements(shape) * t.dtype().bytes();
+                if (b.remaining() != want) {
                     throw new IllegalArgumentException("input '" + t.name() + "' holds " + b.remaining()
-                            + " bytes; batch " + batch + " needs " + batch * t.sampleBytes());
+                            + " bytes; shape " + java.util.Arrays.toString(shape) + " needs " + want);
                 }
-                feed.put(t.name(), OnnxTensor.createTensor(env, b.order(ByteOrder.nativeOrder()),
-                        t.withBatch(batch), inputTypes[i]));
+                feed.put(t.name(), OnnxTensor.createTensor(env, b.order(ByteOrder.nativeOrder()), shape, inputTypes[i]));
             }
             try (OrtSession.Result result = session.run(feed)) {
                 List<ByteBuffer> out = new ArrayList<>(spec.outputs().size());
@@ -101,16 +123,28 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
-    /** Convenience for in-process callers: float inputs in, float outputs out. */
+    /** Convenience for in-process callers of fixed-shape models: float inputs in, float outputs out. */
     public List<float[]> runFloats(List<float[]> inputs, long batch) throws OrtException {
-        List<ByteBuffer> in = new ArrayList<>(inputs.size());
-        for (float[] a : inputs) {
-            in.add(Tensors.direct(a));
+        List<long[]> shapes = new ArrayList<>(spec.inputs().size());
+        for (TensorSpec t : spec.inputs()) {
+            shapes.add(t.withBatch(batch));
         }
-        List<ByteBuffer> out = run(in, batch);
+        return runFloats(inputs, shapes);
+    }
+
+    /**
+     * Float inputs in (converted to each input's declared floating type), float outputs out
+     * (widened from each output's type), for the concrete input {@code shapes}.
+     */
+    public List<float[]> runFloats(List<float[]> inputs, List<long[]> shapes) throws OrtException {
+        List<ByteBuffer> in = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            in.add(Tensors.direct(inputs.get(i), spec.inputs().get(i).dtype()));
+        }
+        List<ByteBuffer> out = run(in, shapes);
         List<float[]> res = new ArrayList<>(out.size());
-        for (ByteBuffer b : out) {
-            res.add(Tensors.floats(b));
+        for (int o = 0; o < out.size(); o++) {
+            res.add(Tensors.floats(out.get(o), spec.outputs().get(o).dtype()));
         }
         return res;
     }
