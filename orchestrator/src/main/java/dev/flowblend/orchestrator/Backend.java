@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.VideoSize;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -23,6 +24,15 @@ public interface Backend extends AutoCloseable {
     CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
                                               Conditioning conditioning, int batch);
 
+    /**
+     * {@link #velocityAsync} for latents of one of the family's video sizes (null: its default).
+     * By default the size is ignored, which suits backends of a single size (test fakes).
+     */
+    default CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
+                                                      Conditioning conditioning, int batch, VideoSize size) {
+        return velocityAsync(pool, latent, timesteps, conditioning, batch);
+    }
+
     /** {@link #velocityAsync}, waiting for the result. */
     default Velocity velocity(String pool, float[] latent, float[] timesteps, Conditioning conditioning, int batch)
             throws BackendException {
@@ -40,6 +50,11 @@ public interface Backend extends AutoCloseable {
     /** {@link #decode}, and the pool that ran the decoder (null by default). */
     default Hosted decodeHosted(float[] latent, int batch) throws BackendException {
         return new Hosted(decode(latent, batch), null);
+    }
+
+    /** {@link #decodeHosted} of latents of one video size (null: the default); by default the size is ignored. */
+    default Hosted decodeHosted(float[] latent, int batch, VideoSize size) throws BackendException {
+        return decodeHosted(latent, batch);
     }
 
     /** Whether this backend can serve the named pool. */

@@ -1,23 +1,39 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.DType;
+import dev.flowblend.runtime.Tensors;
 import dev.flowblend.runtime.Wire;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * The text contexts of one generation's velocity batch: [cond, uncond] with guidance, [cond]
- * without. {@code id} is a content hash, so workers can cache it and any generation with the same
- * prompts reuses the cached copy. Immutable (the array is never written after construction).
+ * without. {@code id} is a content hash of the bytes sent to workers — the contexts as
+ * {@code wire} elements (the velocity models' declared context type) — so workers can cache it,
+ * check it, and any generation with the same prompts reuses the cached copy. Immutable (the array
+ * is never written after construction).
  */
-public record Conditioning(String id, float[] context, int batch) {
+public record Conditioning(String id, float[] context, int batch, DType wire) {
 
-    public static Conditioning of(float[] context, int batch) {
-        return new Conditioning(hash(context), context, batch);
+    /** FP32 on the wire. */
+    public Conditioning(String id, float[] context, int batch) {
+        this(id, context, batch, DType.FP32);
     }
 
-    private static String hash(float[] a) {
-        ByteBuffer b = ByteBuffer.allocate(a.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(a);
-        return Wire.contextId(b);
+    public static Conditioning of(float[] context, int batch) {
+        return of(context, batch, DType.FP32);
+    }
+
+    public static Conditioning of(float[] context, int batch, DType wire) {
+        return new Conditioning(Wire.contextId(ByteBuffer.wrap(Tensors.bytes(context, wire))), context, batch, wire);
+    }
+
+    /** The same contexts sent as {@code type} elements (this one when it already is). */
+    public Conditioning as(DType type) {
+        return type == wire ? this : of(context, batch, type);
+    }
+
+    /** The bytes workers receive. */
+    byte[] wireBytes() {
+        return Tensors.bytes(context, wire);
     }
 }

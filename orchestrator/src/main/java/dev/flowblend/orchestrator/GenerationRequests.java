@@ -7,6 +7,7 @@ import dev.flowblend.proto.generation.Plan;
 import dev.flowblend.proto.generation.Segment;
 import dev.flowblend.runtime.Manifest;
 import dev.flowblend.runtime.Tokenizer;
+import dev.flowblend.runtime.VideoSize;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,9 @@ final class GenerationRequests {
         checkLength("prompt", r.getPrompt());
         checkLength("negative_prompt", r.getNegativePrompt());
         long[] ids = tokens("prompt", prompt);
-        long[] neg = tokens("negative_prompt", r.getNegativePrompt());
+        // an empty negative prompt takes the family's (WAN's pipelines have one; the bundled family's is empty)
+        long[] neg = tokens("negative_prompt", r.getNegativePrompt().isEmpty() ? conventions.negativePrompt()
+                : r.getNegativePrompt());
         int steps = r.getSteps() == 0 ? conventions.defaultSteps() : r.getSteps();
         if (r.getSteps() < 0 || steps > limits.maxSteps()) {
             throw new Invalid("steps is " + Integer.toUnsignedString(r.getSteps()) + "; must be 1 to " + limits.maxSteps()
@@ -80,13 +83,46 @@ final class GenerationRequests {
             throw new Invalid("progress_interval_ms is " + Integer.toUnsignedString(r.getProgressIntervalMs())
                     + "; must be 0 to " + MAX_PROGRESS_INTERVAL_MS + " (0: every step; unset: the orchestrator's default)");
         }
+        VideoSize size = size(r);
+        int fps = fps(r);
         StagePlan plan = plan(r);
         try {
-            generator.resolve(plan, steps);
-            return new GenerationSpec(prompt, ids, neg, r.getSeed(), steps, g, plan);
+            generator.resolve(plan, steps, size);
+            return new GenerationSpec(prompt, ids, neg, r.getSeed(), steps, g, plan, size, fps);
         } catch (IllegalArgumentException e) {
             throw new Invalid(e.getMessage());
         }
+    }
+
+    /** frames x height x width, each 0 for the default size's, must be a size the family declares. */
+    private VideoSize size(GenerateRequest r) throws Invalid {
+        VideoSize d = conventions.defaultVideoSize();
+        int frames = r.getFrames() == 0 ? d.frames() : r.getFrames();
+        int height = r.getHeight() == 0 ? d.height() : r.getHeight();
+        int width = r.getWidth() == 0 ? d.width() : r.getWidth();
+        VideoSize v = conventions.size(frames, height, width);
+        if (v == null) {
+            throw new Invalid("frames x height x width is " + Integer.toUnsignedString(frames) + "x"
+                    + Integer.toUnsignedString(height) + "x" + Integer.toUnsignedString(width)
+                    + ", which is not a size the model family declares; accepted: "
+                    + String.join(", ", conventions.videoSizes().stream().map(VideoSize::describe).toList())
+                    + " (0 for any of them takes the default, " + d.describe() + ")");
+        }
+        return v;
+    }
+
+    private int fps(GenerateRequest r) throws Invalid {
+        if (r.getFps() == 0) {
+            return conventions.defaultFrameRate();
+        }
+        for (int f : conventions.frameRates()) {
+            if (f == r.getFps()) {
+                return f;
+            }
+        }
+        throw new Invalid("fps is " + Integer.toUnsignedString(r.getFps()) + "; the model family accepts "
+                + java.util.Arrays.toString(conventions.frameRates()) + " (0 means the default, "
+                + conventions.defaultFrameRate() + ")");
     }
 
     private void checkLength(String field, String text) throws Invalid {

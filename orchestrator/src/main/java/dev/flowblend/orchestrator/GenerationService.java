@@ -15,6 +15,7 @@ import dev.flowblend.proto.generation.StepList;
 import dev.flowblend.proto.generation.Timings;
 import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.runtime.Tensors;
+import dev.flowblend.runtime.VideoSize;
 import dev.flowblend.security.BearerAuth;
 import dev.flowblend.security.Principal;
 import dev.flowblend.telemetry.Event;
@@ -189,10 +190,11 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
             }
             boolean gif = request.getFormat() == VideoFormat.VIDEO_FORMAT_GIF;
             long v0 = System.nanoTime();
-            int scale = request.getVideoScale() == 0 ? config.videoScale() : request.getVideoScale();
+            int scale = request.getVideoScale() != 0 ? request.getVideoScale()
+                    : config.videoScale() != 0 ? config.videoScale() : VideoEncoder.autoScale(r.frameShape());
             byte[] video = VideoEncoder.encode(r.frames(), r.frameShape(),
                     gif ? VideoEncoder.Container.GIF : VideoEncoder.Container.MP4, scale,
-                    generator.family().conventions().defaultFrameRate());
+                    spec.fps() != 0 ? spec.fps() : generator.family().conventions().defaultFrameRate());
             double videoMs = (System.nanoTime() - v0) / 1e6;
             Result.Builder res = Result.newBuilder().setGenerationId(id).setVideo(ByteString.copyFrom(video))
                     .setFormat(gif ? VideoFormat.VIDEO_FORMAT_GIF : VideoFormat.VIDEO_FORMAT_MP4)
@@ -243,6 +245,10 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
                 .setGuidanceScale((float) spec.guidance()).setPlan(spec.plan().name() + " (" + spec.plan().describe() + ")")
                 .addAllStepPools(Arrays.asList(r.stepPools())).setFlops(r.flops()).setLargeOnlyFlops(r.largeOnlyFlops())
                 .setPrompt(spec.prompt());
+        VideoSize size = spec.size() != null ? spec.size() : generator.family().conventions().defaultVideoSize();
+        m.setSize(size.name()).setFrames(size.frames()).setHeight(size.height()).setWidth(size.width())
+                .setFps(spec.fps() != 0 ? spec.fps() : generator.family().conventions().defaultFrameRate())
+                .setSigmaShift(size.sigmaShift());
         r.served().forEach((pool, steps) -> m.putServed(pool, StepList.newBuilder()
                 .addAllSteps(steps.stream().map(Integer::valueOf).toList()).build()));
         for (GenerationResult.Fallback f : r.fallbacks()) {

@@ -1,13 +1,15 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.VideoSize;
 import java.util.Objects;
 
 /**
- * One validated generation: tokenized prompts, seed, steps, guidance and the plan. Immutable.
- * Guidance 1.0 runs the conditional branch only (batch 1), as diffusers does.
+ * One validated generation: tokenized prompts, seed, steps, guidance, the plan, and the video size
+ * and frame rate (null size / fps 0: the family's defaults). Immutable. Guidance 1.0 runs the
+ * conditional branch only (batch 1), as diffusers does.
  */
 public record GenerationSpec(String prompt, long[] promptIds, long[] negativeIds, long seed, int steps,
-                             double guidance, StagePlan plan) {
+                             double guidance, StagePlan plan, VideoSize size, int fps) {
     public GenerationSpec {
         Objects.requireNonNull(promptIds, "promptIds");
         Objects.requireNonNull(negativeIds, "negativeIds");
@@ -18,6 +20,15 @@ public record GenerationSpec(String prompt, long[] promptIds, long[] negativeIds
         if (!(guidance >= 1.0) || !Double.isFinite(guidance)) {
             throw new IllegalArgumentException("guidance_scale is " + guidance + "; must be >= 1");
         }
+        if (fps < 0) {
+            throw new IllegalArgumentException("fps is " + fps + "; must be >= 0");
+        }
+    }
+
+    /** At the family's default size and frame rate. */
+    public GenerationSpec(String prompt, long[] promptIds, long[] negativeIds, long seed, int steps, double guidance,
+                          StagePlan plan) {
+        this(prompt, promptIds, negativeIds, seed, steps, guidance, plan, null, 0);
     }
 
     public boolean usesGuidance() {

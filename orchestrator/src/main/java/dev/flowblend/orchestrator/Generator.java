@@ -3,6 +3,9 @@ package dev.flowblend.orchestrator;
 import dev.flowblend.runtime.Manifest;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
+import dev.flowblend.runtime.DType;
+import dev.flowblend.runtime.TensorSpec;
+import dev.flowblend.runtime.VideoSize;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,12 +22,15 @@ public final class Generator {
     private final Backend backend;
     private final PromptEncoder prompts;
     private final Sampler sampler;
+    private final DType contextWire;  // how the velocity models take their context: its id hashes those bytes
 
     public Generator(ModelFamily family, Backend backend, PromptEncoder prompts) {
         this.family = family;
         this.backend = backend;
         this.prompts = prompts;
         this.sampler = new Sampler(backend, family.conventions().timestepScale());
+        TensorSpec ctx = family.byRole(ModelFamily.ROLE_VELOCITY_LARGE).input("context");
+        this.contextWire = ctx != null ? ctx.dtype() : DType.FP32;
     }
 
     public ModelFamily family() {
@@ -41,17 +47,29 @@ public final class Generator {
 
     /** The pool of each step, after checking that the backend has every pool the plan names. */
     public String[] resolve(StagePlan plan, int steps) {
+        return resolve(plan, steps, null);
+    }
+
+    /** {@link #resolve(StagePlan, int)} with the σ schedule of {@code size} (null: the default size). */
+    public String[] resolve(StagePlan plan, int steps, VideoSize size) {
         for (String pool : plan.pools()) {
             if (!backend.hasPool(pool)) {
                 throw new IllegalArgumentException("plan '" + plan.name() + "' names pool '" + pool
                         + "', which is not configured");
             }
         }
-        return plan.resolve(steps, sigmas(steps));
+        return plan.resolve(steps, sigmas(steps, size));
     }
 
+    /** The σ schedule at the default size. */
     public double[] sigmas(int steps) {
-        return SigmaSchedule.sigmas(steps, family.conventions().sigmaShift());
+        return sigmas(steps, null);
+    }
+
+    /** The σ schedule with the shift {@code size} declares (null: the default size). */
+    public double[] sigmas(int steps, VideoSize size) {
+        VideoSize v = size != null ? size : family.conventions().defaultVideoSize();
+        return SigmaSchedule.sigmas(steps, v.sigmaShift());
     }
 
     /**
@@ -61,18 +79,20 @@ public final class Generator {
      */
     public GenerationResult generate(GenerationSpec spec, Sampler.StepListener listener,
                                      Sampler.Cancellation cancellation) throws BackendException {
-        String[] pools = resolve(spec.plan(), spec.steps());
         Manifest.Conventions conv = family.conventions();
+        VideoSize size = spec.size() != null ? spec.size() : conv.defaultVideoSize();
+        String[] pools = resolve(spec.plan(), spec.steps(), size);
         long t0 = System.nanoTime();
         EncoderPool encoder = new EncoderPool(backend);
-        Conditioning cond = prompts.encode(encoder, spec.promptIds(), spec.negativeIds(), spec.usesGuidance());
+        Conditioning cond = prompts.encode(encoder, spec.promptIds(), spec.negativeIds(), spec.usesGuidance())
+                .as(contextWire);
         long t1 = System.nanoTime();
         Map<String, List<Integer>> served = new LinkedHashMap<>();
         Map<List<String>, List<Integer>> fallbacks = new LinkedHashMap<>();  // [planned, served, reason] -> steps
         String[] ran = new String[pools.length];
         Map<String, Double> poolMs = new LinkedHashMap<>();
-        float[] noise = Noise.gaussian(spec.seed(), conv.latentElements());
-        float[] latent = sampler.sample(noise, sigmas(spec.steps()), pools, cond, spec.guidance(),
+        float[] noise = Noise.gaussian(spec.seed(), size.latentElements(conv.latentChannels()));
+        float[] latent = sampler.sample(noise, 1, sigmas(spec.steps(), size), pools, cond, spec.guidance(), size,
                 step -> {
                     served.computeIfAbsent(step.pool(), p -> new ArrayList<>()).add(step.index());
                     ran[step.index()] = step.pool();
@@ -87,12 +107,12 @@ public final class Generator {
         if (cancellation.cancelled()) {
             throw new BackendException(BackendException.Kind.CANCELLED, "generation cancelled before decoding");
         }
-        Backend.Hosted frames = backend.decodeHosted(latent, 1);
+        Backend.Hosted frames = backend.decodeHosted(latent, 1, size);
         long t3 = System.nanoTime();
         List<GenerationResult.Fallback> fell = new ArrayList<>();
         fallbacks.forEach((k, steps) -> fell.add(new GenerationResult.Fallback(k.get(0), k.get(1), k.get(2),
                 List.copyOf(steps))));
-        return new GenerationResult(latent, frames.values(), conv.videoShape(), pools, served, List.copyOf(fell),
+        return new GenerationResult(latent, frames.values(), size.videoShape(), pools, served, List.copyOf(fell),
                 encoder.pool, frames.pool(), poolMs, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6,
                 flops(ran, cond.batch()), largeOnlyFlops(spec.steps(), cond.batch()));
     }
@@ -136,6 +156,12 @@ public final class Generator {
         @Override
         public CompletableFuture<Velocity> velocityAsync(String p, float[] latent, float[] t, Conditioning c, int batch) {
             return backend.velocityAsync(p, latent, t, c, batch);
+        }
+
+        @Override
+        public CompletableFuture<Velocity> velocityAsync(String p, float[] latent, float[] t, Conditioning c, int batch,
+                                                         VideoSize size) {
+            return backend.velocityAsync(p, latent, t, c, batch, size);
         }
 
         @Override

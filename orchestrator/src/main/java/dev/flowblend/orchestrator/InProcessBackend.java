@@ -4,7 +4,9 @@ import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.OnnxModel;
 import dev.flowblend.runtime.RuntimeOptions;
+import dev.flowblend.runtime.TensorSpec;
 import dev.flowblend.runtime.Tensors;
+import dev.flowblend.runtime.VideoSize;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -22,9 +24,11 @@ public final class InProcessBackend implements Backend {
     private final List<OnnxModel> owned = new ArrayList<>();
     private final OnnxModel textEncoder;
     private final OnnxModel decoder;
+    private final ModelFamily family;
 
     /** @param poolModels pool name to velocity model name (e.g. large to velocity-large) */
     public InProcessBackend(ModelFamily family, Map<String, String> poolModels, RuntimeOptions options) {
+        this.family = family;
         Map<String, OnnxModel> byModel = new HashMap<>();
         try {
             for (Map.Entry<String, String> e : poolModels.entrySet()) {
@@ -59,16 +63,23 @@ public final class InProcessBackend implements Backend {
     @Override
     public float[] encodeText(long[] tokenIds, int batch) throws BackendException {
         try {
-            return Tensors.floats(textEncoder.run(List.of(Tensors.direct(tokenIds)), batch).get(0));
+            return Tensors.floats(textEncoder.run(List.of(Tensors.direct(tokenIds)), batch).get(0),
+                    textEncoder.spec().outputs().get(0).dtype());
         } catch (Exception e) {
             throw new BackendException(BackendException.Kind.INTERNAL, "text encoder failed: " + e, e);
         }
     }
 
-    /** Runs the model on the calling thread: the future is complete when this returns. */
     @Override
     public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
                                                      Conditioning conditioning, int batch) {
+        return velocityAsync(pool, latent, timesteps, conditioning, batch, null);
+    }
+
+    /** Runs the model on the calling thread: the future is complete when this returns. */
+    @Override
+    public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
+                                                     Conditioning conditioning, int batch, VideoSize size) {
         OnnxModel m = byPool.get(pool);
         if (m == null) {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INVALID_ARGUMENT,
@@ -76,7 +87,20 @@ public final class InProcessBackend implements Backend {
         }
         try {
             long t0 = System.nanoTime();
-            float[] v = m.runFloats(List.of(latent, timesteps, conditioning.context()), batch).get(0);
+            Map<String, Long> binding = binding(size);
+            List<float[]> in = new ArrayList<>();
+            List<long[]> shapes = new ArrayList<>();
+            for (TensorSpec t : m.spec().inputs()) {
+                in.add(switch (t.name()) {
+                    case "latent" -> latent;
+                    case "timestep" -> timesteps;
+                    case "context" -> conditioning.context();
+                    default -> throw new IllegalArgumentException("model '" + m.spec().name() + "' has input '"
+                            + t.name() + "' that flowblend does not know how to fill");
+                });
+                shapes.add(t.withBatch(batch, binding));
+            }
+            float[] v = m.runFloats(in, shapes).get(0);
             return CompletableFuture.completedFuture(new Velocity(v, "in-process", 0, (System.nanoTime() - t0) / 1e6));
         } catch (Exception e) {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INTERNAL,
@@ -86,11 +110,26 @@ public final class InProcessBackend implements Backend {
 
     @Override
     public float[] decode(float[] latent, int batch) throws BackendException {
+        return decodeHosted(latent, batch, null).values();
+    }
+
+    @Override
+    public Hosted decodeHosted(float[] latent, int batch) throws BackendException {
+        return decodeHosted(latent, batch, null);
+    }
+
+    @Override
+    public Hosted decodeHosted(float[] latent, int batch, VideoSize size) throws BackendException {
         try {
-            return decoder.runFloats(List.of(latent), batch).get(0);
+            long[] shape = decoder.spec().inputs().get(0).withBatch(batch, binding(size));
+            return new Hosted(decoder.runFloats(List.of(latent), List.of(shape)).get(0), null);
         } catch (Exception e) {
             throw new BackendException(BackendException.Kind.INTERNAL, "decoder failed: " + e, e);
         }
+    }
+
+    private Map<String, Long> binding(VideoSize size) {
+        return (size != null ? size : family.conventions().defaultVideoSize()).binding();
     }
 
     @Override

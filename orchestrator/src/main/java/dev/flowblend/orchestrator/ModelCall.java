@@ -272,7 +272,7 @@ final class ModelCall {
             return base.build();
         }
         return base.clone().addInputs(RemoteBackend.input(ctx.spec(), ctx.batch()))
-                .addRawInputContents(UnsafeByteOperations.unsafeWrap(Tensors.bytes(ctx.conditioning().context())))
+                .addRawInputContents(UnsafeByteOperations.unsafeWrap(ctx.conditioning().as(ctx.spec().dtype()).wireBytes()))
                 .build();
     }
 

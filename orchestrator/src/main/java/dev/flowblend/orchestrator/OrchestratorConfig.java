@@ -66,9 +66,8 @@ public record OrchestratorConfig(
         if (promptCacheEntries < 0) {
             throw new IllegalArgumentException("prompt_cache_entries is " + promptCacheEntries + "; must be >= 0");
         }
-        videoScale = videoScale == 0 ? 8 : videoScale;
-        if (videoScale < 1 || videoScale > 16) {
-            throw new IllegalArgumentException("video_scale is " + videoScale + "; must be 1 to 16");
+        if (videoScale < 0 || videoScale > 16) {  // 0: auto, see VideoEncoder.autoScale
+            throw new IllegalArgumentException("video_scale is " + videoScale + "; must be 1 to 16 (0: auto)");
         }
         healthCheckMillis = healthCheckMillis == 0 ? 2000 : healthCheckMillis;
         if (healthCheckMillis < 100) {

@@ -5,9 +5,12 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.flowblend.proto.inference.InferParameter;
 import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.proto.inference.ModelInferResponse;
+import dev.flowblend.runtime.DType;
+import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.TensorSpec;
 import dev.flowblend.runtime.Tensors;
+import dev.flowblend.runtime.VideoSize;
 import dev.flowblend.runtime.Wire;
 import dev.flowblend.telemetry.Event;
 import io.grpc.ManagedChannel;
@@ -108,9 +111,11 @@ public final class RemoteBackend implements Backend {
     /** On the first of text_encoder_pools that can serve it. */
     @Override
     public Hosted encodeTextHosted(long[] tokenIds, int batch) throws BackendException {
-        TensorSpec in = family.byName(textEncoderModel).orElseThrow().inputs().get(0);
+        ModelEntry encoder = family.byName(textEncoderModel).orElseThrow();
+        TensorSpec in = encoder.inputs().get(0);
         ByteString ids = ByteString.copyFrom(Tensors.bytes(tokenIds));
-        return hosted(textEncoderModel, config.textEncoderPools(), pool -> call(pool, request(textEncoderModel)
+        return hosted(textEncoderModel, config.textEncoderPools(), encoder.outputs().get(0).dtype(),
+                pool -> call(pool, request(textEncoderModel)
                 .addInputs(input(in, batch)).addRawInputContents(ids), null));
     }
 
@@ -119,23 +124,33 @@ public final class RemoteBackend implements Backend {
         return decodeHosted(latent, batch).values();
     }
 
-    /** On the first of decoder_pools that can serve it. */
     @Override
     public Hosted decodeHosted(float[] latent, int batch) throws BackendException {
-        TensorSpec in = family.byName(decoderModel).orElseThrow().inputs().get(0);
-        ByteString x = UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent));
-        return hosted(decoderModel, config.decoderPools(), pool -> call(pool, request(decoderModel)
-                .addInputs(input(in, batch)).addRawInputContents(x), null));
+        return decodeHosted(latent, batch, null);
     }
 
-    private Hosted hosted(String model, List<String> hosts, Function<String, CompletableFuture<ModelCall.Reply>> call)
-            throws BackendException {
+    /** On the first of decoder_pools that can serve it. */
+    @Override
+    public Hosted decodeHosted(float[] latent, int batch, VideoSize size) throws BackendException {
+        ModelEntry decoder = family.byName(decoderModel).orElseThrow();
+        TensorSpec in = decoder.inputs().get(0);
+        ByteString x = UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent, in.dtype()));
+        return hosted(decoderModel, config.decoderPools(), decoder.outputs().get(0).dtype(), pool -> call(pool,
+                request(decoderModel).addInputs(input(in, batch, binding(size))).addRawInputContents(x), null));
+    }
+
+    private Map<String, Long> binding(VideoSize size) {
+        return (size != null ? size : family.conventions().defaultVideoSize()).binding();
+    }
+
+    private Hosted hosted(String model, List<String> hosts, DType out,
+                          Function<String, CompletableFuture<ModelCall.Reply>> call) throws BackendException {
         PoolRoute.Served<ModelCall.Reply> s = Backend.await(PoolRoute.call(hosts, this::healthy, call));
         if (s.reason() != null) {  // the same model on another pool: the same output, but not where configured first
             LOG.info(Event.of("model_fallback").with("model", model).with("pool", hosts.get(0)).with("served", s.pool())
                     .with("reason", s.reason()).toString());
         }
-        return new Hosted(floats(s.value().response()), s.pool());
+        return new Hosted(floats(s.value().response(), out), s.pool());
     }
 
     /**
@@ -146,14 +161,27 @@ public final class RemoteBackend implements Backend {
     @Override
     public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
                                                      Conditioning conditioning, int batch) {
+        return velocityAsync(pool, latent, timesteps, conditioning, batch, null);
+    }
+
+    @Override
+    public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
+                                                     Conditioning conditioning, int batch, VideoSize size) {
         if (!pools.containsKey(pool)) {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INVALID_ARGUMENT,
                     "no pool named '" + pool + "'"));
         }
-        // copied now: the caller may reuse its arrays once this returns, and a fallback call comes later
-        ByteString x = UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent));
-        ByteString t = UnsafeByteOperations.unsafeWrap(Tensors.bytes(timesteps));
-        return PoolRoute.call(fallbacks.chain(pool), this::healthy, p -> velocityOn(p, x, t, conditioning, batch))
+        // copied now: the caller may reuse its arrays once this returns, and a fallback call comes later;
+        // encoded once per wire type (the pools of a family take the same types, so normally once)
+        Map<DType, ByteString> x = new java.util.EnumMap<>(DType.class);
+        Map<DType, ByteString> t = new java.util.EnumMap<>(DType.class);
+        for (String p : fallbacks.chain(pool)) {
+            ModelEntry m = family.byName(pools.get(p).model()).orElseThrow();
+            x.computeIfAbsent(m.input("latent").dtype(), d -> UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent, d)));
+            t.computeIfAbsent(m.input("timestep").dtype(), d -> UnsafeByteOperations.unsafeWrap(Tensors.bytes(timesteps, d)));
+        }
+        Map<String, Long> binding = binding(size);
+        return PoolRoute.call(fallbacks.chain(pool), this::healthy, p -> velocityOn(p, x, t, conditioning, batch, binding))
                 .thenApply(s -> {
                     if (s.reason() != null) {
                         metrics.fallback(pool, s.pool(), s.reason());
@@ -162,16 +190,20 @@ public final class RemoteBackend implements Backend {
                 });
     }
 
-    private CompletableFuture<Velocity> velocityOn(String pool, ByteString latent, ByteString timesteps,
-                                                   Conditioning conditioning, int batch) {
+    private CompletableFuture<Velocity> velocityOn(String pool, Map<DType, ByteString> latent,
+                                                   Map<DType, ByteString> timesteps, Conditioning conditioning,
+                                                   int batch, Map<String, Long> binding) {
         WorkerPool p = pools.get(pool);
-        List<TensorSpec> specs = family.byName(p.model()).orElseThrow().inputs();
+        ModelEntry model = family.byName(p.model()).orElseThrow();
+        List<TensorSpec> specs = model.inputs();
+        TensorSpec ctxSpec = model.input("context");
+        Conditioning cond = ctxSpec == null ? conditioning : conditioning.as(ctxSpec.dtype());
         ModelInferRequest.Builder req = request(p.model())
-                .putParameters(Wire.CONTEXT_ID, InferParameter.newBuilder().setStringParam(conditioning.id()).build());
+                .putParameters(Wire.CONTEXT_ID, InferParameter.newBuilder().setStringParam(cond.id()).build());
         for (TensorSpec t : specs) {
             switch (t.name()) {
-                case "latent" -> req.addInputs(input(t, batch)).addRawInputContents(latent);
-                case "timestep" -> req.addInputs(input(t, batch)).addRawInputContents(timesteps);
+                case "latent" -> req.addInputs(input(t, batch, binding)).addRawInputContents(latent.get(t.dtype()));
+                case "timestep" -> req.addInputs(input(t, batch, binding)).addRawInputContents(timesteps.get(t.dtype()));
                 case "context" -> { } // added per endpoint: only where it is not cached yet
                 default -> {
                     return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INTERNAL, "model '"
@@ -179,10 +211,10 @@ public final class RemoteBackend implements Backend {
                 }
             }
         }
-        TensorSpec ctxSpec = family.byName(p.model()).orElseThrow().input("context");
-        return call(pool, req, new ModelCall.ContextAttachment(conditioning, ctxSpec, batch)).thenApply(r -> {
+        DType out = model.outputs().get(0).dtype();
+        return call(pool, req, new ModelCall.ContextAttachment(cond, ctxSpec, batch)).thenApply(r -> {
             try {
-                return new Velocity(floats(r.response()), r.worker(), millis(r.response(), Wire.QUEUE_MICROS),
+                return new Velocity(floats(r.response(), out), r.worker(), millis(r.response(), Wire.QUEUE_MICROS),
                         millis(r.response(), Wire.COMPUTE_MICROS));
             } catch (BackendException e) {
                 throw new CompletionException(e);
@@ -241,9 +273,14 @@ public final class RemoteBackend implements Backend {
     }
 
     static ModelInferRequest.InferInputTensor input(TensorSpec t, int batch) {
+        return input(t, batch, Map.of());
+    }
+
+    /** The input's header for {@code batch} samples, its size symbols bound by {@code binding}. */
+    static ModelInferRequest.InferInputTensor input(TensorSpec t, int batch, Map<String, Long> binding) {
         ModelInferRequest.InferInputTensor.Builder b = ModelInferRequest.InferInputTensor.newBuilder()
                 .setName(t.name()).setDatatype(t.dtype().wireName());
-        for (long d : t.withBatch(batch)) {
+        for (long d : t.withBatch(batch, binding)) {
             b.addShape(d);
         }
         return b.build();
@@ -255,12 +292,13 @@ public final class RemoteBackend implements Backend {
         return p == null ? 0 : p.getInt64Param() / 1e3;
     }
 
-    private static float[] floats(ModelInferResponse r) throws BackendException {
+    /** The first output, widened from {@code type} to floats. */
+    private static float[] floats(ModelInferResponse r, DType type) throws BackendException {
         if (r.getRawOutputContentsCount() < 1) {
             throw new BackendException(BackendException.Kind.INTERNAL, "worker returned no raw_output_contents");
         }
         ByteBuffer b = r.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        return Tensors.floats(b);
+        return Tensors.floats(b, type);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.VideoSize;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
@@ -69,13 +70,20 @@ public final class Sampler {
      */
     public float[] sample(float[] noise, int samples, double[] sigmas, String[] pools, Conditioning conditioning,
                           double guidance, StepListener listener, Cancellation cancellation) throws BackendException {
+        return sample(noise, samples, sigmas, pools, conditioning, guidance, null, listener, cancellation);
+    }
+
+    /** {@link #sample(float[], int, double[], String[], Conditioning, double, StepListener, Cancellation)} at {@code size} (null: the family's default). */
+    public float[] sample(float[] noise, int samples, double[] sigmas, String[] pools, Conditioning conditioning,
+                          double guidance, VideoSize size, StepListener listener, Cancellation cancellation)
+            throws BackendException {
         int batch = conditioning.batch();
         boolean cfg = batch == 2 * samples;
         if (!cfg && batch != samples) {
             throw new IllegalArgumentException("conditioning batch " + batch + " fits neither " + samples
                     + " samples nor their guided pairs");
         }
-        Run run = new Run(noise, noise.length / samples, sigmas, pools, conditioning, cfg, (float) guidance,
+        Run run = new Run(noise, noise.length / samples, sigmas, pools, conditioning, cfg, (float) guidance, size,
                 listener, cancellation);
         cancellation.whenCancelled(() -> run.result.completeExceptionally(new BackendException(
                 BackendException.Kind.CANCELLED, "generation cancelled during step " + run.k)));
@@ -110,6 +118,7 @@ public final class Sampler {
         final Conditioning conditioning;
         final boolean cfg;
         final float g;
+        final VideoSize size;
         final StepListener listener;
         final Cancellation cancellation;
         volatile boolean stopped;
@@ -117,7 +126,7 @@ public final class Sampler {
         long stepStart;
 
         Run(float[] noise, int n, double[] sigmas, String[] pools, Conditioning conditioning, boolean cfg, float g,
-            StepListener listener, Cancellation cancellation) {
+            VideoSize size, StepListener listener, Cancellation cancellation) {
             this.x = noise.clone();
             this.total = noise.length;
             this.in = new float[n * conditioning.batch()];
@@ -127,6 +136,7 @@ public final class Sampler {
             this.conditioning = conditioning;
             this.cfg = cfg;
             this.g = g;
+            this.size = size;
             this.listener = listener;
             this.cancellation = cancellation;
         }
@@ -153,7 +163,7 @@ public final class Sampler {
                     }
                     Arrays.fill(t, (float) (sigmas[k] * timestepScale));
                     CompletableFuture<Backend.Velocity> f =
-                            backend.velocityAsync(pools[k], in, t, conditioning, conditioning.batch());
+                            backend.velocityAsync(pools[k], in, t, conditioning, conditioning.batch(), size);
                     report(done);
                     if (!f.isDone()) {
                         f.whenComplete((v, err) -> {

@@ -35,6 +35,15 @@ public final class VideoEncoder {
     private VideoEncoder() {
     }
 
+    /**
+     * The upscale for video_scale 0 (auto): the smallest whole factor that makes the longer side at
+     * least 256 pixels (8 for the bundled 32×32 frames), 1 for frames already that large.
+     */
+    public static int autoScale(int[] shape) {
+        int longer = Math.max(shape[1], shape[2]);
+        return Math.max(1, Math.min(16, (256 + longer - 1) / longer));
+    }
+
     public static byte[] encode(float[] frames, int[] shape, Container format, int scale, double fps) throws IOException {
         if (scale < 1 || scale > 16) {
             throw new IllegalArgumentException("video scale is " + scale + "; must be 1 to 16");

@@ -17,7 +17,9 @@ import java.util.logging.Logger;
 /**
  * Merges concurrent requests for one model into batches along dimension 0. Requests of different
  * generations and timesteps share a batch: every per-sample quantity, the timestep included, is
- * an input with a batch dimension.
+ * an input with a batch dimension. Only requests of the same per-sample shapes merge (a family
+ * with several video sizes: one batch per size); a request of another size ends the batch and
+ * starts the next, so the queue stays first in, first out.
  *
  * <p>One consumer thread runs the model; whenever it is free it takes everything queued, up to
  * max_batch_size samples, waiting up to max_queue_delay for more only when that delay is set. So
@@ -32,11 +34,33 @@ final class DynamicBatcher implements AutoCloseable {
 
     /** What runs a merged batch: the model, or a fake in tests. */
     interface Runner {
-        List<ByteBuffer> run(List<ByteBuffer> inputs, long batch) throws Exception;
+        /** {@code shapes}: each input's concrete shape, the merged batch first. */
+        List<ByteBuffer> run(List<ByteBuffer> inputs, List<long[]> shapes) throws Exception;
     }
 
-    /** One request: its inputs (model input order, little-endian), sample count and outcome sink. */
-    record Job(List<ByteBuffer> inputs, int batch, Cancellation cancellation, Callback callback) {
+    /**
+     * One request: its inputs (model input order, little-endian), their concrete shapes (batch
+     * first; null: the model's declared shapes, all fixed), sample count and outcome sink.
+     */
+    record Job(List<ByteBuffer> inputs, List<long[]> shapes, int batch, Cancellation cancellation, Callback callback) {
+        Job(List<ByteBuffer> inputs, int batch, Cancellation cancellation, Callback callback) {
+            this(inputs, null, batch, cancellation, callback);
+        }
+
+        /** What must agree for two jobs to share a batch: every input's shape after the batch dimension. */
+        List<Long> sampleShapeKey() {
+            if (shapes == null) {
+                return List.of();
+            }
+            List<Long> k = new ArrayList<>();
+            for (long[] s : shapes) {
+                for (int d = 1; d < s.length; d++) {
+                    k.add(s[d]);
+                }
+                k.add(-1L);
+            }
+            return k;
+        }
     }
 
     /**
@@ -94,12 +118,15 @@ final class DynamicBatcher implements AutoCloseable {
         this.config = config;
         this.queue = new LinkedBlockingDeque<>(config.maxQueueSize());
         this.nanoTime = nanoTime;
-        // One direct buffer per input, sized for a full batch, reused for every batch: ONNX Runtime
-        // reads direct buffers in place, so merging costs one copy per request and no allocation.
+        // One direct buffer per input, reused for every batch (grown when a larger batch or size
+        // needs it): ONNX Runtime reads direct buffers in place, so merging costs one copy per
+        // request and no allocation once the largest batch has run.
         this.scratch = new ByteBuffer[inputs.size()];
         for (int i = 0; i < inputs.size(); i++) {
-            scratch[i] = ByteBuffer.allocateDirect(Math.toIntExact(inputs.get(i).sampleBytes() * config.maxBatchSize()))
-                    .order(ByteOrder.nativeOrder());
+            if (inputs.get(i).fixed()) {
+                scratch[i] = ByteBuffer.allocateDirect(Math.toIntExact(inputs.get(i).sampleBytes()
+                        * config.maxBatchSize())).order(ByteOrder.nativeOrder());
+            }
         }
         this.thread = threads.newThread(this::loop);
         thread.start();
@@ -152,11 +179,12 @@ final class DynamicBatcher implements AutoCloseable {
     private Queued collect(Queued first, List<Queued> jobs) {
         jobs.add(first);
         int n = first.job().batch();
+        List<Long> key = first.job().sampleShapeKey();
         long deadline = nanoTime.getAsLong() + TimeUnit.MICROSECONDS.toNanos(config.maxQueueDelayMicros());
         while (n < config.maxBatchSize()) {
             Queued next = queue.peekFirst();
             if (next != null) {
-                if (n + next.job().batch() > config.maxBatchSize()) {
+                if (n + next.job().batch() > config.maxBatchSize() || !next.job().sampleShapeKey().equals(key)) {
                     return null;
                 }
                 queue.pollFirst();
@@ -173,7 +201,7 @@ final class DynamicBatcher implements AutoCloseable {
                 if (next == null) {
                     return null;
                 }
-                if (n + next.job().batch() > config.maxBatchSize()) {
+                if (n + next.job().batch() > config.maxBatchSize() || !next.job().sampleShapeKey().equals(key)) {
                     return next;
                 }
             }
@@ -204,7 +232,19 @@ final class DynamicBatcher implements AutoCloseable {
             total += j.batch();
         }
         List<ByteBuffer> merged = new ArrayList<>(inputSpecs.size());
+        List<long[]> shapes = new ArrayList<>(inputSpecs.size());
+        Job head = live.get(0);
         for (int i = 0; i < inputSpecs.size(); i++) {
+            long[] shape = head.shapes() == null ? inputSpecs.get(i).withBatch(total) : head.shapes().get(i).clone();
+            shape[0] = total;
+            shapes.add(shape);
+            int bytes = 0;
+            for (Job j : live) {
+                bytes += j.inputs().get(i).remaining();
+            }
+            if (scratch[i] == null || scratch[i].capacity() < bytes) {
+                scratch[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+            }
             ByteBuffer s = scratch[i];
             s.clear();
             for (Job j : live) {
@@ -215,7 +255,7 @@ final class DynamicBatcher implements AutoCloseable {
         }
         List<ByteBuffer> outputs;
         try {
-            outputs = runner.run(merged, total);
+            outputs = runner.run(merged, shapes);
         } catch (Exception | OutOfMemoryError e) {
             // One failed batch fails its requests, never the worker (e.g. an allocation failure).
             LOG.log(Level.SEVERE, Event.of("batch_failed").with("model", model).with("samples", total)
@@ -232,7 +272,7 @@ final class DynamicBatcher implements AutoCloseable {
             Job j = live.get(n);
             List<ByteBuffer> mine = new ArrayList<>(outputs.size());
             for (int o = 0; o < outputs.size(); o++) {
-                int bytes = Math.toIntExact(outputSpecs.get(o).sampleBytes());
+                int bytes = outputs.get(o).remaining() / total;
                 ByteBuffer slice = outputs.get(o).duplicate();
                 slice.position(offset * bytes).limit((offset + j.batch()) * bytes);
                 mine.add(slice.slice().order(ByteOrder.LITTLE_ENDIAN));

@@ -9,6 +9,7 @@ import dev.flowblend.runtime.DType;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.TensorSpec;
 import dev.flowblend.runtime.Tensors;
+import dev.flowblend.runtime.VideoSize;
 import io.grpc.Status;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,10 +29,13 @@ final class InferRequests {
 
     private final ConditioningCache cache;
     private final int maxBatch;
+    private final List<VideoSize> sizes;
 
-    InferRequests(ConditioningCache cache, int maxBatch) {
+    /** @param sizes the family's video sizes: the only bindings of size symbols a request may use */
+    InferRequests(ConditioningCache cache, int maxBatch, List<VideoSize> sizes) {
         this.cache = cache;
         this.maxBatch = maxBatch;
+        this.sizes = List.copyOf(sizes);
     }
 
     /**
@@ -39,7 +43,8 @@ final class InferRequests {
      * added to the conditioning cache (null if none), so a request refused after parsing can take
      * it back out ({@link #forget}).
      */
-    record Parsed(List<ByteBuffer> inputs, int batch, List<Integer> outputs, String storedContext) {
+    record Parsed(List<ByteBuffer> inputs, List<long[]> shapes, Map<String, Long> binding, int batch,
+                  List<Integer> outputs, String storedContext) {
     }
 
     /** Takes back what {@link #parse} stored for a request that was then refused (e.g. a full queue). */
@@ -64,6 +69,8 @@ final class InferRequests {
         }
         String contextId = stringParam(req.getParametersMap(), Wire.CONTEXT_ID);
         Map<String, ByteString> given = new HashMap<>();
+        Map<String, long[]> shapes = new HashMap<>();
+        Map<String, Long> binding = new java.util.LinkedHashMap<>();
         int batch = -1;
         for (int i = 0; i < req.getInputsCount(); i++) {
             ModelInferRequest.InferInputTensor in = req.getInputs(i);
@@ -75,7 +82,7 @@ final class InferRequests {
             if (given.containsKey(t.name())) {
                 throw InferException.invalid("input '" + t.name() + "' is given twice");
             }
-            int b = checkShape(m, t, in);
+            int b = checkShape(m, t, in, binding);
             if (batch >= 0 && b != batch) {
                 throw InferException.invalid("input '" + t.name() + "' has batch " + b + " but earlier inputs have "
                         + batch + "; all inputs must share dimension 0");
@@ -85,15 +92,19 @@ final class InferRequests {
                 throw InferException.invalid("input '" + t.name() + "' has typed contents while the request uses "
                         + "raw_input_contents; give every input one way");
             }
-            ByteString bytes = raw ? req.getRawInputContents(i) : typed(t, in.getContents(), b);
-            long want = b * t.sampleBytes();
+            long[] shape = in.getShapeList().stream().mapToLong(Long::longValue).toArray();
+            long elements = Math.multiplyExact(b, TensorSpec.sampleElements(shape));
+            ByteString bytes = raw ? req.getRawInputContents(i) : typed(t, in.getContents(), elements);
+            long want = elements * t.dtype().bytes();
             if (bytes.size() != want) {
                 throw InferException.invalid("input '" + t.name() + "' has " + bytes.size() + " bytes; shape "
                         + in.getShapeList() + " of " + t.dtype().wireName() + " needs " + want);
             }
             checkValues(t, bytes, hosted.int64Limit());
             given.put(t.name(), bytes);
+            shapes.put(t.name(), shape);
         }
+        Map<String, Long> size = size(m, binding);
         TensorSpec cond = spec.input(CONDITIONING_INPUT);
         ByteString toStore = null;
         if (cond != null && contextId != null) {
@@ -114,14 +125,16 @@ final class InferRequests {
                     throw new InferException(Status.Code.FAILED_PRECONDITION, "context_id '" + contextId
                             + "' is not cached on this worker; resend the 'context' input with it");
                 }
-                if (batch >= 0 && cached.size() != batch * cond.sampleBytes()) {
+                if (batch >= 0 && cached.size() != (long) batch * cond.sampleBytes()) {
                     throw InferException.invalid("context_id '" + contextId + "' holds " + cached.size() / cond.sampleBytes()
                             + " samples but the request's batch is " + batch);
                 }
                 given.put(CONDITIONING_INPUT, cached);
+                shapes.put(CONDITIONING_INPUT, cond.withBatch(batch));
             }
         }
         List<ByteBuffer> ordered = new ArrayList<>(spec.inputs().size());
+        List<long[]> orderedShapes = new ArrayList<>(spec.inputs().size());
         for (TensorSpec t : spec.inputs()) {
             ByteString b = given.get(t.name());
             if (b == null) {
@@ -129,6 +142,7 @@ final class InferRequests {
                         + (t.name().equals(CONDITIONING_INPUT) ? " (or parameter 'context_id' naming a cached one)" : ""));
             }
             ordered.add(b.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+            orderedShapes.add(shapes.get(t.name()));
         }
         if (batch > maxBatch) {
             throw InferException.invalid("batch of " + batch + " samples exceeds max_batch_size " + maxBatch);
@@ -136,25 +150,43 @@ final class InferRequests {
         List<Integer> outputs = requestedOutputs(req, spec);
         // stored last: a request refused by any check above leaves the cache as it was
         String stored = toStore != null && cache.putIfAbsent(caller, contextId, toStore) ? contextId : null;
-        return new Parsed(ordered, batch, outputs, stored);
+        return new Parsed(ordered, orderedShapes, size, batch, outputs, stored);
     }
 
-    private static int checkShape(String m, TensorSpec t, ModelInferRequest.InferInputTensor in)
-            throws InferException {
+    /**
+     * The declared size whose symbols agree with what the request's shapes bound (empty for a
+     * model without size symbols); refused, listing the accepted shapes, when none does.
+     */
+    private Map<String, Long> size(String m, Map<String, Long> bound) throws InferException {
+        if (bound.isEmpty()) {
+            return Map.of();
+        }
+        List<String> accepted = new ArrayList<>();
+        for (VideoSize v : sizes) {
+            Map<String, Long> full = v.binding();
+            if (full.entrySet().containsAll(bound.entrySet())) {
+                return full;
+            }
+            Map<String, Long> mine = new java.util.LinkedHashMap<>();
+            bound.keySet().forEach(k -> mine.put(k, full.get(k)));
+            accepted.add(v.name() + " " + mine);
+        }
+        throw InferException.invalid("model '" + m + "' got " + bound + ", which is no video size the family "
+                + "declares; accepted: " + String.join(", ", accepted));
+    }
+
+    private static int checkShape(String m, TensorSpec t, ModelInferRequest.InferInputTensor in,
+                                  Map<String, Long> binding) throws InferException {
         DType dt = DType.parse(in.getDatatype());
         if (dt != t.dtype() || !in.getDatatype().equals(t.dtype().wireName())) {
             throw InferException.invalid("input '" + t.name() + "' has datatype '" + in.getDatatype() + "'; model '"
                     + m + "' expects " + t.dtype().wireName());
         }
-        long[] want = t.shape();
         List<Long> got = in.getShapeList();
-        boolean ok = got.size() == want.length;
-        for (int d = 1; ok && d < want.length; d++) {
-            ok = got.get(d) == want[d];
-        }
-        if (!ok) {
+        String mismatch = t.bind(got, binding);
+        if (mismatch != null) {
             throw InferException.invalid("input '" + t.name() + "' has shape " + got + "; model '" + m + "' expects "
-                    + Arrays.toString(want) + " (-1 = batch)");
+                    + t.shapeText() + " (-1 = batch): " + mismatch);
         }
         long b = got.get(0);
         if (b < 1) {
@@ -180,7 +212,15 @@ final class InferRequests {
         return m;
     }
 
-    private static ByteString typed(TensorSpec t, InferTensorContents c, int batch) throws InferException {
+    private static ByteString typed(TensorSpec t, InferTensorContents c, long n) throws InferException {
+        if (t.dtype() == DType.FP16 || t.dtype() == DType.BF16) {
+            if (!contentCounts(c).values().stream().allMatch(v -> v == 0)) {
+                throw InferException.invalid("input '" + t.name() + "' is " + t.dtype().wireName()
+                        + ", which has no typed contents field in the protocol; send it in raw_input_contents");
+            }
+            throw InferException.invalid("input '" + t.name() + "' has no contents; a " + t.dtype().wireName()
+                    + " input travels in raw_input_contents");
+        }
         String field = t.dtype() == DType.FP32 ? "fp32_contents" : "int64_contents";
         for (Map.Entry<String, Integer> e : contentCounts(c).entrySet()) {
             if (e.getValue() > 0 && !e.getKey().equals(field)) {
@@ -188,7 +228,10 @@ final class InferRequests {
                         + "; a " + t.dtype().wireName() + " input takes " + field + " only");
             }
         }
-        long n = batch * t.sampleElements();
+        if (n > Integer.MAX_VALUE) {
+            throw InferException.invalid("input '" + t.name() + "' needs " + n + " typed values; too many, use "
+                    + "raw_input_contents");
+        }
         if (t.dtype() == DType.FP32) {
             if (c.getFp32ContentsCount() != n) {
                 throw InferException.invalid("input '" + t.name() + "' has " + c.getFp32ContentsCount()
@@ -213,11 +256,11 @@ final class InferRequests {
 
     private static void checkValues(TensorSpec t, ByteString bytes, long int64Limit) throws InferException {
         ByteBuffer b = bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        if (t.dtype() == DType.FP32) {
-            int bad = Tensors.firstNonFinite(b);
+        if (t.dtype().floating()) {
+            int bad = Tensors.firstNonFinite(b, t.dtype());
             if (bad >= 0) {
                 throw InferException.invalid("input '" + t.name() + "' element " + bad + " is "
-                        + b.getFloat(bad * Float.BYTES) + "; inputs must be finite");
+                        + Tensors.element(b, t.dtype(), bad) + "; inputs must be finite");
             }
         } else if (t.dtype() == DType.INT64 && int64Limit > 0) {
             var l = b.asLongBuffer();

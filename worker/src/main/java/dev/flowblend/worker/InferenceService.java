@@ -191,7 +191,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         try {
             InferRequests.Parsed p = requests.parse(request, m, caller.get());
             try {
-                m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.batch(), cancellation,
+                m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.shapes(), p.batch(), cancellation,
                         new Reply(request, m, p, outcome)));
             } catch (InferException | RuntimeException refused) {
                 requests.forget(p);  // a refused request stores nothing
@@ -287,7 +287,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                 TensorSpec t = model.spec().outputs().get(i);
                 ModelInferResponse.InferOutputTensor.Builder o = ModelInferResponse.InferOutputTensor.newBuilder()
                         .setName(t.name()).setDatatype(t.dtype().wireName());
-                for (long d : t.withBatch(parsed.batch())) {
+                for (long d : t.withBatch(parsed.batch(), parsed.binding())) {
                     o.addShape(d);
                 }
                 b.addOutputs(o);
@@ -297,15 +297,15 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             outcome.completed(b.build());
         }
 
-        /** "output 'velocity' element 3 = NaN" for the first non-finite FP32 value of the requested outputs, or null. */
+        /** "output 'velocity' element 3 = NaN" for the first non-finite floating value of the requested outputs, or null. */
         private String nonFinite(List<ByteBuffer> outputs) {
             for (int i : parsed.outputs()) {
                 TensorSpec t = model.spec().outputs().get(i);
-                if (t.dtype() == DType.FP32) {
+                if (t.dtype().floating()) {
                     ByteBuffer b = outputs.get(i).duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                    int bad = Tensors.firstNonFinite(b);
+                    int bad = Tensors.firstNonFinite(b, t.dtype());
                     if (bad >= 0) {
-                        return "output '" + t.name() + "' element " + bad + " = " + b.getFloat(bad * Float.BYTES);
+                        return "output '" + t.name() + "' element " + bad + " = " + Tensors.element(b, t.dtype(), bad);
                     }
                 }
             }

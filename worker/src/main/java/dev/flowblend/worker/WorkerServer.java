@@ -108,7 +108,8 @@ public final class WorkerServer implements AutoCloseable {
             }
             ConditioningCache cache = new ConditioningCache(config.contextCache(), Ticker.systemTicker());
             metrics.bindCache(cache);
-            InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize());
+            InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize(),
+                    family.conventions().videoSizes());
             inference = new InferenceService(config.name(), hosted, requests, () -> ready,
                     config.maxStreamInflight(), metrics, Caller::current);
             builder.directExecutor()

@@ -31,7 +31,8 @@ class DynamicBatcherTest {
     private DynamicBatcher batcher;
 
     /** Doubles its input; the first batch blocks until {@code release} so others queue behind it. */
-    private final DynamicBatcher.Runner doubler = (inputs, batch) -> {
+    private final DynamicBatcher.Runner doubler = (inputs, shapes) -> {
+        long batch = shapes.get(0)[0];
         batchSizes.add(batch);
         if (batchSizes.size() == 1) {
             firstRunning.countDown();
@@ -101,8 +102,8 @@ class DynamicBatcherTest {
     @Test
     void completed_injectedClock_reportsThatJobsQueueAndModelTime() throws Exception {
         AtomicLong clock = new AtomicLong();
-        DynamicBatcher.Runner slow = (inputs, n) -> {
-            List<ByteBuffer> out = doubler.run(inputs, n);
+        DynamicBatcher.Runner slow = (inputs, shapes) -> {
+            List<ByteBuffer> out = doubler.run(inputs, shapes);
             clock.addAndGet(300);  // every model run takes 300 ns of the injected clock
             return out;
         };

@@ -36,7 +36,7 @@ class InferRequestsFuzzTest {
             e.role().equals(ModelFamily.ROLE_TEXT_ENCODER) ? Tokenizer.load(FAMILY).vocabularySize() : 0, null))
             .toList();
     private static final InferRequests REQUESTS = new InferRequests(new ConditioningCache(
-            new WorkerConfig.ContextCache(1 << 20, 600), Ticker.systemTicker()), MAX_BATCH);
+            new WorkerConfig.ContextCache(1 << 20, 600), Ticker.systemTicker()), MAX_BATCH, FAMILY.conventions().videoSizes());
 
     @FuzzTest(maxDuration = "60s")
     void parse_structuredRequest_acceptedWithDeclaredShapesOrRefusedAsClientMistake(FuzzedDataProvider data) {

@@ -170,7 +170,8 @@ class WorkerNetworkFuzzTest {
         }
         try {
             new InferRequests(new ConditioningCache(new WorkerConfig.ContextCache(CACHE_BYTES, 600),
-                    com.github.benmanes.caffeine.cache.Ticker.systemTicker()), InferRequestsFuzzTest.MAX_BATCH)
+                    com.github.benmanes.caffeine.cache.Ticker.systemTicker()), InferRequestsFuzzTest.MAX_BATCH,
+                    ModelFamily.load(ModelFamily.defaultDirectory()).conventions().videoSizes())
                     .parse(r, new HostedModel(spec, null, spec.role().equals(ModelFamily.ROLE_TEXT_ENCODER)
                             ? dev.flowblend.runtime.Tokenizer.load(ModelFamily.load(ModelFamily.defaultDirectory()))
                             .vocabularySize() : 0, null), "fuzz");
