@@ -22,6 +22,15 @@ public final class Wire {
     /** Parameters of a refused request's in-band answer on a ModelStreamInfer stream. */
     public static final String ERROR_CODE = "error_code";
     public static final String CONTEXT_MISS = "context_miss";
+    /**
+     * Request parameter (double): apply classifier-free guidance on the worker. The latent and
+     * timestep of each sample are sent once, the context as a [cond.., uncond..] pair per sample,
+     * and the answer is one guided velocity per sample ({@link Guidance}): half the bytes each way.
+     * Only to workers whose ServerMetadata lists {@link #GUIDANCE_EXTENSION}.
+     */
+    public static final String GUIDANCE_SCALE = "guidance_scale";
+    /** ServerMetadata extension of workers that take {@link #GUIDANCE_SCALE}. */
+    public static final String GUIDANCE_EXTENSION = "flowblend-guidance";
     /** Trailer of a unary call refused because its context_id is not cached; the value is the id. */
     public static final String CONTEXT_MISS_TRAILER = "flowblend-context-miss";
 

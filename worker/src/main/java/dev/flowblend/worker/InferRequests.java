@@ -43,8 +43,22 @@ final class InferRequests {
      * added to the conditioning cache (null if none), so a request refused after parsing can take
      * it back out ({@link #forget}).
      */
+    /**
+     * {@code batch} is what the model runs; with {@code guidance} (not NaN: the request asked this
+     * worker to apply classifier-free guidance) the request's {@code samples} latents were sent once
+     * and are doubled here, the contexts being [cond.., uncond..], and the answer holds
+     * {@code samples} guided velocities.
+     */
     record Parsed(List<ByteBuffer> inputs, List<long[]> shapes, Map<String, Long> binding, int batch,
-                  List<Integer> outputs, String storedContext) {
+                  List<Integer> outputs, String storedContext, float guidance, int samples) {
+        Parsed(List<ByteBuffer> inputs, List<long[]> shapes, Map<String, Long> binding, int batch,
+               List<Integer> outputs, String storedContext) {
+            this(inputs, shapes, binding, batch, outputs, storedContext, Float.NaN, batch);
+        }
+
+        boolean guided() {
+            return !Float.isNaN(guidance);
+        }
     }
 
     /** Takes back what {@link #parse} stored for a request that was then refused (e.g. a full queue). */
@@ -68,6 +82,7 @@ final class InferRequests {
                     + " entries but inputs has " + req.getInputsCount() + "; they must match one to one");
         }
         String contextId = stringParam(req.getParametersMap(), Wire.CONTEXT_ID);
+        float guidance = guidanceParam(req.getParametersMap(), spec);
         Map<String, ByteString> given = new HashMap<>();
         Map<String, long[]> shapes = new HashMap<>();
         Map<String, Long> binding = new java.util.LinkedHashMap<>();
@@ -83,11 +98,19 @@ final class InferRequests {
                 throw InferException.invalid("input '" + t.name() + "' is given twice");
             }
             int b = checkShape(m, t, in, binding);
-            if (batch >= 0 && b != batch) {
-                throw InferException.invalid("input '" + t.name() + "' has batch " + b + " but earlier inputs have "
-                        + batch + "; all inputs must share dimension 0");
+            // with guidance the contexts are [cond, uncond] for each latent sent once
+            boolean pair = !Float.isNaN(guidance) && t.name().equals(CONDITIONING_INPUT);
+            if (pair && b % 2 != 0) {
+                throw InferException.invalid("input 'context' has batch " + b + "; with parameter '"
+                        + Wire.GUIDANCE_SCALE + "' it holds a [cond, uncond] pair per sample, so its batch is even");
             }
-            batch = b;
+            int samples = pair ? b / 2 : b;
+            if (batch >= 0 && samples != batch) {
+                throw InferException.invalid("input '" + t.name() + "' has batch " + b + " but earlier inputs have "
+                        + batch + "; all inputs must share dimension 0" + (Float.isNaN(guidance) ? ""
+                        : " (the context's being twice the others' with parameter '" + Wire.GUIDANCE_SCALE + "')"));
+            }
+            batch = samples;
             if (raw && in.hasContents()) {
                 throw InferException.invalid("input '" + t.name() + "' has typed contents while the request uses "
                         + "raw_input_contents; give every input one way");
@@ -125,14 +148,17 @@ final class InferRequests {
                     throw new InferException(Status.Code.FAILED_PRECONDITION, "context_id '" + contextId
                             + "' is not cached on this worker; resend the 'context' input with it");
                 }
-                if (batch >= 0 && cached.size() != (long) batch * cond.sampleBytes()) {
+                int contexts = Float.isNaN(guidance) ? batch : 2 * batch;
+                if (batch >= 0 && cached.size() != (long) contexts * cond.sampleBytes()) {
                     throw InferException.invalid("context_id '" + contextId + "' holds " + cached.size() / cond.sampleBytes()
-                            + " samples but the request's batch is " + batch);
+                            + " contexts but the request needs " + contexts);
                 }
                 given.put(CONDITIONING_INPUT, cached);
-                shapes.put(CONDITIONING_INPUT, cond.withBatch(batch));
+                shapes.put(CONDITIONING_INPUT, cond.withBatch(contexts));
             }
         }
+        boolean guided = !Float.isNaN(guidance);
+        int runBatch = guided ? 2 * batch : batch;
         List<ByteBuffer> ordered = new ArrayList<>(spec.inputs().size());
         List<long[]> orderedShapes = new ArrayList<>(spec.inputs().size());
         for (TensorSpec t : spec.inputs()) {
@@ -141,16 +167,52 @@ final class InferRequests {
                 throw InferException.invalid("missing input '" + t.name() + "' for model '" + m + "'"
                         + (t.name().equals(CONDITIONING_INPUT) ? " (or parameter 'context_id' naming a cached one)" : ""));
             }
-            ordered.add(b.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
-            orderedShapes.add(shapes.get(t.name()));
+            long[] shape = shapes.get(t.name());
+            if (guided && !t.name().equals(CONDITIONING_INPUT)) {
+                ordered.add(doubled(b));  // both branches see the same latent and timestep
+                shape = shape.clone();
+                shape[0] = runBatch;
+            } else {
+                ordered.add(b.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+            }
+            orderedShapes.add(shape);
         }
-        if (batch > maxBatch) {
-            throw InferException.invalid("batch of " + batch + " samples exceeds max_batch_size " + maxBatch);
+        if (runBatch > maxBatch) {
+            throw InferException.invalid("batch of " + runBatch + " samples" + (guided ? " (" + batch
+                    + " guided pairs)" : "") + " exceeds max_batch_size " + maxBatch);
         }
         List<Integer> outputs = requestedOutputs(req, spec);
         // stored last: a request refused by any check above leaves the cache as it was
         String stored = toStore != null && cache.putIfAbsent(caller, contextId, toStore) ? contextId : null;
-        return new Parsed(ordered, orderedShapes, size, batch, outputs, stored);
+        return new Parsed(ordered, orderedShapes, size, runBatch, outputs, stored, guidance, batch);
+    }
+
+    private static ByteBuffer doubled(ByteString b) {
+        ByteBuffer d = ByteBuffer.allocate(2 * b.size()).order(ByteOrder.LITTLE_ENDIAN);
+        b.copyTo(d);
+        b.copyTo(d);
+        return d.flip();
+    }
+
+    /**
+     * Parameter guidance_scale: NaN when absent; only for a model with a context input and one
+     * floating output (a velocity model), a finite double_param 0 to 100.
+     */
+    private static float guidanceParam(Map<String, InferParameter> params, ModelEntry spec) throws InferException {
+        InferParameter p = params.get(Wire.GUIDANCE_SCALE);
+        if (p == null) {
+            return Float.NaN;
+        }
+        if (spec.input(CONDITIONING_INPUT) == null || spec.outputs().size() != 1 || !spec.outputs().get(0).dtype().floating()) {
+            throw InferException.invalid("parameter '" + Wire.GUIDANCE_SCALE + "' applies to velocity models only; '"
+                    + spec.name() + "' has no 'context' input or not one floating output");
+        }
+        if (p.getParameterChoiceCase() != InferParameter.ParameterChoiceCase.DOUBLE_PARAM
+                || !(p.getDoubleParam() >= 0 && p.getDoubleParam() <= 100)) {
+            throw InferException.invalid("parameter '" + Wire.GUIDANCE_SCALE + "' must be a double_param 0 to 100; got "
+                    + p.toString().trim());
+        }
+        return (float) p.getDoubleParam();
     }
 
     /**

@@ -18,6 +18,7 @@ import dev.flowblend.proto.inference.ServerMetadataResponse;
 import dev.flowblend.proto.inference.ServerReadyRequest;
 import dev.flowblend.proto.inference.ServerReadyResponse;
 import dev.flowblend.runtime.DType;
+import dev.flowblend.runtime.Guidance;
 import dev.flowblend.runtime.TensorSpec;
 import dev.flowblend.runtime.Tensors;
 import dev.flowblend.telemetry.Event;
@@ -94,7 +95,8 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     @Override
     public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> out) {
         out.onNext(ServerMetadataResponse.newBuilder().setName(workerName).setVersion(WorkerServer.VERSION)
-                .addExtensions("flowblend-context-cache").addExtensions("flowblend-dynamic-batching").build());
+                .addExtensions("flowblend-context-cache").addExtensions("flowblend-dynamic-batching")
+                .addExtensions(Wire.GUIDANCE_EXTENSION).build());
         out.onCompleted();
     }
 
@@ -274,6 +276,9 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                 return;
             }
             model.meters().succeeded(parsed.batch(), served.queueNanos(), served.computeNanos());
+            if (parsed.guided()) {
+                outputs = guided(outputs);
+            }
             if (!outcome.wanted()) {
                 return;
             }
@@ -287,7 +292,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                 TensorSpec t = model.spec().outputs().get(i);
                 ModelInferResponse.InferOutputTensor.Builder o = ModelInferResponse.InferOutputTensor.newBuilder()
                         .setName(t.name()).setDatatype(t.dtype().wireName());
-                for (long d : t.withBatch(parsed.batch(), parsed.binding())) {
+                for (long d : t.withBatch(parsed.samples(), parsed.binding())) {
                     o.addShape(d);
                 }
                 b.addOutputs(o);
@@ -295,6 +300,14 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                 b.addRawOutputContents(UnsafeByteOperations.unsafeWrap(outputs.get(i)));
             }
             outcome.completed(b.build());
+        }
+
+        /** The velocities of both branches combined into one guided velocity per sample, in the output's type. */
+        private List<ByteBuffer> guided(List<ByteBuffer> outputs) {
+            DType type = model.spec().outputs().get(0).dtype();
+            float[] both = Tensors.floats(outputs.get(0), type);
+            float[] v = Guidance.combine(both, parsed.samples(), both.length / (2 * parsed.samples()), parsed.guidance());
+            return List.of(ByteBuffer.wrap(Tensors.bytes(v, type)).order(ByteOrder.LITTLE_ENDIAN));
         }
 
         /** "output 'velocity' element 3 = NaN" for the first non-finite floating value of the requested outputs, or null. */
