@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.Guidance;
 import dev.flowblend.runtime.VideoSize;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -31,6 +32,31 @@ public interface Backend extends AutoCloseable {
     default CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] timesteps,
                                                       Conditioning conditioning, int batch, VideoSize size) {
         return velocityAsync(pool, latent, timesteps, conditioning, batch);
+    }
+
+    /**
+     * The guided velocity of {@code samples} latents ({@code latent}: samples × n values, sent once;
+     * {@code timesteps}: one per sample): with guidance ({@code conditioning} holds [cond.., uncond..],
+     * twice {@code samples}) v_u + g (v_c - v_u) per value ({@link Guidance}), else the conditional
+     * velocity. By default both branches go through {@link #velocityAsync} as one batch [x, x] and
+     * are combined here; a backend whose workers apply guidance themselves sends the latent once.
+     * Completes as {@link #velocityAsync} does; the arrays are read before this returns.
+     */
+    default CompletableFuture<Velocity> guidedVelocityAsync(String pool, float[] latent, float[] timesteps,
+                                                            Conditioning conditioning, int samples, float guidance,
+                                                            VideoSize size) {
+        if (conditioning.batch() == samples) {
+            return velocityAsync(pool, latent, timesteps, conditioning, samples, size);
+        }
+        int total = latent.length;
+        float[] both = new float[2 * total];
+        System.arraycopy(latent, 0, both, 0, total);
+        System.arraycopy(latent, 0, both, total, total);
+        float[] t = new float[2 * samples];
+        System.arraycopy(timesteps, 0, t, 0, samples);
+        System.arraycopy(timesteps, 0, t, samples, samples);
+        return velocityAsync(pool, both, t, conditioning, 2 * samples, size).thenApply(v -> v.withValues(
+                Guidance.combine(v.values(), samples, total / samples, guidance)));
     }
 
     /** {@link #velocityAsync}, waiting for the result. */
@@ -101,6 +127,10 @@ public interface Backend extends AutoCloseable {
 
         Velocity servedBy(String servedPool, String reason) {
             return new Velocity(values, worker, queueMillis, computeMillis, servedPool, reason);
+        }
+
+        Velocity withValues(float[] v) {
+            return new Velocity(v, worker, queueMillis, computeMillis, pool, fallbackReason);
         }
     }
 

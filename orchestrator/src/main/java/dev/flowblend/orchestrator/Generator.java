@@ -165,6 +165,12 @@ public final class Generator {
         }
 
         @Override
+        public CompletableFuture<Velocity> guidedVelocityAsync(String p, float[] latent, float[] t, Conditioning c,
+                                                               int samples, float guidance, VideoSize size) {
+            return backend.guidedVelocityAsync(p, latent, t, c, samples, guidance, size);
+        }
+
+        @Override
         public float[] decode(float[] latent, int batch) throws BackendException {
             return backend.decode(latent, batch);
         }

@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.Guidance;
 import dev.flowblend.runtime.VideoSize;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -101,9 +102,9 @@ public final class Sampler {
         return sample(noise, 1, sigmas, pools, conditioning, guidance, listener, cancellation);
     }
 
-    /** Classifier-free guidance: v_u + g * (v_c - v_u), in this exact float order everywhere. */
+    /** Classifier-free guidance: v_u + g * (v_c - v_u), in this exact float order everywhere ({@link Guidance}). */
     public static float guided(float uncond, float cond, float g) {
-        return uncond + g * (cond - uncond);
+        return Guidance.guided(uncond, cond, g);
     }
 
     /** The state of one sampling loop; touched by one thread at a time, each step after the last. */
@@ -129,8 +130,8 @@ public final class Sampler {
             VideoSize size, StepListener listener, Cancellation cancellation) {
             this.x = noise.clone();
             this.total = noise.length;
-            this.in = new float[n * conditioning.batch()];
-            this.t = new float[conditioning.batch()];
+            this.in = new float[total];
+            this.t = new float[total / n];
             this.sigmas = sigmas;
             this.pools = pools;
             this.conditioning = conditioning;
@@ -158,12 +159,9 @@ public final class Sampler {
                     }
                     stepStart = System.nanoTime();
                     System.arraycopy(x, 0, in, 0, total);
-                    if (cfg) {
-                        System.arraycopy(x, 0, in, total, total);
-                    }
                     Arrays.fill(t, (float) (sigmas[k] * timestepScale));
                     CompletableFuture<Backend.Velocity> f =
-                            backend.velocityAsync(pools[k], in, t, conditioning, conditioning.batch(), size);
+                            backend.guidedVelocityAsync(pools[k], in, t, conditioning, t.length, g, size);
                     report(done);
                     if (!f.isDone()) {
                         f.whenComplete((v, err) -> {
@@ -196,8 +194,7 @@ public final class Sampler {
             }
             float dt = (float) (sigmas[k + 1] - sigmas[k]);
             for (int i = 0; i < total; i++) {
-                float vel = cfg ? guided(vv[total + i], vv[i], g) : vv[i];
-                x[i] = x[i] + dt * vel;
+                x[i] = x[i] + dt * vv[i];
             }
             Step d = new Step(k, pools.length, sigmas[k], v.pool() != null ? v.pool() : pools[k], v.worker(),
                     (System.nanoTime() - stepStart) / 1e6, v.queueMillis(), v.computeMillis(), pools[k],
