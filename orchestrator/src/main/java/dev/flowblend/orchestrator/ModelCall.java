@@ -37,18 +37,25 @@ import java.util.logging.Logger;
 final class ModelCall {
     private static final Logger LOG = Logger.getLogger(ModelCall.class.getName());
 
-    /** The conditioning a velocity call carries: sent with the request only where it is not cached. */
+    /**
+     * The conditioning a velocity call carries: sent with the request only where it is not cached
+     * (and always to a server without flowblend's context cache).
+     */
     record ContextAttachment(Conditioning conditioning, TensorSpec spec, int batch) {
     }
 
-    /** The answer and the worker that gave it. */
-    record Reply(ModelInferResponse response, String worker) {
+    /**
+     * The answer, the worker that gave it, and whether it went in the guided form (the worker
+     * applied guidance: one velocity per sample) rather than the full one (both branches).
+     */
+    record Reply(ModelInferResponse response, String worker, boolean guided) {
     }
 
     final CompletableFuture<Reply> result = new CompletableFuture<>();
     private final String poolName;
     private final WorkerPool pool;
     private final ModelInferRequest.Builder base;
+    private final ModelInferRequest.Builder guided;  // null: this call has no guided form
     private final ContextAttachment ctx;
     private final OrchestratorConfig.Limits limits;
     private final OrchestratorMetrics metrics;
@@ -68,12 +75,19 @@ final class ModelCall {
     private ScheduledFuture<?> hedgeTimer;
     private Endpoint first;
 
-    ModelCall(String poolName, WorkerPool pool, ModelInferRequest.Builder base, ContextAttachment ctx,
-              OrchestratorConfig.Limits limits, OrchestratorMetrics metrics, ScheduledExecutorService timers,
-              StepLatency latency, long hedgeAfterNanos, LongSupplier nanoTime) {
+    /**
+     * @param base   the request with every input but the context (added per worker), flowblend's
+     *               parameters included (dropped for servers without our extensions)
+     * @param guided the same step with the latent once and the guidance_scale parameter, for
+     *               workers that apply guidance; null when the call has none
+     */
+    ModelCall(String poolName, WorkerPool pool, ModelInferRequest.Builder base, ModelInferRequest.Builder guided,
+              ContextAttachment ctx, OrchestratorConfig.Limits limits, OrchestratorMetrics metrics,
+              ScheduledExecutorService timers, StepLatency latency, long hedgeAfterNanos, LongSupplier nanoTime) {
         this.poolName = poolName;
         this.pool = pool;
         this.base = base;
+        this.guided = guided;
         this.ctx = ctx;
         this.limits = limits;
         this.metrics = metrics;
@@ -115,7 +129,8 @@ final class ModelCall {
         }
         attempts++;
         first = first == null ? e : first;
-        Try t = new Try(e, withContext(e, resent), nanoTime.getAsLong());
+        boolean compact = guided != null && e.has(Wire.GUIDANCE_EXTENSION) && e.has(Wire.CONTEXT_CACHE_EXTENSION);
+        Try t = new Try(e, requestFor(e, compact, resent), compact, nanoTime.getAsLong());
         running.add(t);
         e.acquire();
         // a pool of one has no one to hedge to: no timer, so no scheduler wake-up on that step
@@ -178,7 +193,7 @@ final class ModelCall {
             }
             losers = List.copyOf(running);
         }
-        if (ctx != null) {
+        if (ctx != null && t.endpoint.has(Wire.CONTEXT_CACHE_EXTENSION)) {
             t.endpoint.contextSent(ctx.conditioning().id());
         }
         if (latency != null) {
@@ -200,7 +215,7 @@ final class ModelCall {
         }
         InferParameter w = response.getParametersMap().get(Wire.WORKER_ID);
         result.complete(new Reply(response, w != null && !w.getStringParam().isEmpty() ? w.getStringParam()
-                : t.endpoint.address()));
+                : t.endpoint.address(), t.guided));
     }
 
     private void failed(Try t, Throwable error) {
@@ -267,11 +282,25 @@ final class ModelCall {
         send(next);
     }
 
-    private ModelInferRequest withContext(Endpoint e, boolean force) {
-        if (ctx == null || (!force && e.hasContext(ctx.conditioning().id()))) {
-            return base.build();
+    /**
+     * The request as {@code e} gets it: a flowblend worker the context by id where it has it (all of
+     * it when {@code force}, after a miss), and the guided form when {@code compact}; a server
+     * without our context cache (a stock OIP server) every declared input and no parameters.
+     */
+    private ModelInferRequest requestFor(Endpoint e, boolean compact, boolean force) {
+        boolean ours = e.has(Wire.CONTEXT_CACHE_EXTENSION);
+        ModelInferRequest.Builder b = compact ? guided : base;
+        if (ctx == null) {
+            return ours ? b.build() : b.clone().clearParameters().build();
         }
-        return base.clone().addInputs(RemoteBackend.input(ctx.spec(), ctx.batch()))
+        if (ours && !force && e.hasContext(ctx.conditioning().id())) {
+            return b.build();
+        }
+        ModelInferRequest.Builder c = b.clone();
+        if (!ours) {
+            c.clearParameters();
+        }
+        return c.addInputs(RemoteBackend.input(ctx.spec(), ctx.batch()))
                 .addRawInputContents(UnsafeByteOperations.unsafeWrap(ctx.conditioning().as(ctx.spec().dtype()).wireBytes()))
                 .build();
     }
@@ -280,12 +309,14 @@ final class ModelCall {
     private final class Try implements StreamObserver<ModelInferResponse> {
         final Endpoint endpoint;
         final ModelInferRequest request;
+        final boolean guided;
         final long startNanos;
         private ModelInferResponse response;
 
-        Try(Endpoint endpoint, ModelInferRequest request, long startNanos) {
+        Try(Endpoint endpoint, ModelInferRequest request, boolean guided, long startNanos) {
             this.endpoint = endpoint;
             this.request = request;
+            this.guided = guided;
             this.startNanos = startNanos;
         }
 

@@ -6,6 +6,7 @@ import dev.flowblend.proto.inference.InferParameter;
 import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.proto.inference.ModelInferResponse;
 import dev.flowblend.runtime.DType;
+import dev.flowblend.runtime.Guidance;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.TensorSpec;
@@ -171,17 +172,61 @@ public final class RemoteBackend implements Backend {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INVALID_ARGUMENT,
                     "no pool named '" + pool + "'"));
         }
-        // copied now: the caller may reuse its arrays once this returns, and a fallback call comes later;
-        // encoded once per wire type (the pools of a family take the same types, so normally once)
-        Map<DType, ByteString> x = new java.util.EnumMap<>(DType.class);
-        Map<DType, ByteString> t = new java.util.EnumMap<>(DType.class);
-        for (String p : fallbacks.chain(pool)) {
-            ModelEntry m = family.byName(pools.get(p).model()).orElseThrow();
-            x.computeIfAbsent(m.input("latent").dtype(), d -> UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent, d)));
-            t.computeIfAbsent(m.input("timestep").dtype(), d -> UnsafeByteOperations.unsafeWrap(Tensors.bytes(timesteps, d)));
-        }
+        Map<DType, ByteString> x = encoded(pool, "latent", latent);
+        Map<DType, ByteString> t = encoded(pool, "timestep", timesteps);
         Map<String, Long> binding = binding(size);
-        return PoolRoute.call(fallbacks.chain(pool), this::healthy, p -> velocityOn(p, x, t, conditioning, batch, binding))
+        return route(pool, p -> velocityOn(p, x, t, conditioning, batch, binding, null));
+    }
+
+    /**
+     * Guided steps go to a worker that applies guidance itself ({@link Wire#GUIDANCE_EXTENSION}) with
+     * the latent once and come back as one velocity; to any other worker as both branches, combined
+     * here ({@link Backend#guidedVelocityAsync}).
+     */
+    @Override
+    public CompletableFuture<Velocity> guidedVelocityAsync(String pool, float[] latent, float[] timesteps,
+                                                           Conditioning conditioning, int samples, float guidance,
+                                                           VideoSize size) {
+        if (conditioning.batch() == samples) {
+            return velocityAsync(pool, latent, timesteps, conditioning, samples, size);
+        }
+        if (!pools.containsKey(pool)) {
+            return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INVALID_ARGUMENT,
+                    "no pool named '" + pool + "'"));
+        }
+        Map<DType, ByteString> x = encoded(pool, "latent", latent);
+        Map<DType, ByteString> t = encoded(pool, "timestep", timesteps);
+        Map<DType, ByteString> xx = new java.util.EnumMap<>(DType.class);
+        Map<DType, ByteString> tt = new java.util.EnumMap<>(DType.class);
+        x.forEach((d, b) -> xx.put(d, b.concat(b)));  // a rope: the bytes are not copied
+        t.forEach((d, b) -> tt.put(d, b.concat(b)));
+        Map<String, Long> binding = binding(size);
+        Once once = new Once(x, t, samples, guidance);
+        return route(pool, p -> velocityOn(p, xx, tt, conditioning, 2 * samples, binding, once));
+    }
+
+    /** A guided step's latent and timesteps sent once, for workers that apply guidance. */
+    private record Once(Map<DType, ByteString> latent, Map<DType, ByteString> timesteps, int samples, float guidance) {
+    }
+
+    /**
+     * The input as each pool on {@code pool}'s fallback chain takes it: copied now (the caller may
+     * reuse its arrays once this returns, and a fallback call comes later), once per wire type (a
+     * family's pools take the same types, so normally once).
+     */
+    private Map<DType, ByteString> encoded(String pool, String input, float[] values) {
+        Map<DType, ByteString> m = new java.util.EnumMap<>(DType.class);
+        for (String p : fallbacks.chain(pool)) {
+            TensorSpec spec = family.byName(pools.get(p).model()).orElseThrow().input(input);
+            if (spec != null) {
+                m.computeIfAbsent(spec.dtype(), d -> UnsafeByteOperations.unsafeWrap(Tensors.bytes(values, d)));
+            }
+        }
+        return m;
+    }
+
+    private CompletableFuture<Velocity> route(String pool, Function<String, CompletableFuture<Velocity>> on) {
+        return PoolRoute.call(fallbacks.chain(pool), this::healthy, on)
                 .thenApply(s -> {
                     if (s.reason() != null) {
                         metrics.fallback(pool, s.pool(), s.reason());
@@ -192,7 +237,7 @@ public final class RemoteBackend implements Backend {
 
     private CompletableFuture<Velocity> velocityOn(String pool, Map<DType, ByteString> latent,
                                                    Map<DType, ByteString> timesteps, Conditioning conditioning,
-                                                   int batch, Map<String, Long> binding) {
+                                                   int batch, Map<String, Long> binding, Once once) {
         WorkerPool p = pools.get(pool);
         ModelEntry model = family.byName(p.model()).orElseThrow();
         List<TensorSpec> specs = model.inputs();
@@ -211,10 +256,29 @@ public final class RemoteBackend implements Backend {
                 }
             }
         }
+        ModelInferRequest.Builder guided = null;
+        if (once != null) {
+            guided = request(p.model())
+                    .putParameters(Wire.CONTEXT_ID, InferParameter.newBuilder().setStringParam(cond.id()).build())
+                    .putParameters(Wire.GUIDANCE_SCALE, InferParameter.newBuilder().setDoubleParam(once.guidance()).build());
+            for (TensorSpec t : specs) {
+                switch (t.name()) {
+                    case "latent" -> guided.addInputs(input(t, once.samples(), binding))
+                            .addRawInputContents(once.latent().get(t.dtype()));
+                    case "timestep" -> guided.addInputs(input(t, once.samples(), binding))
+                            .addRawInputContents(once.timesteps().get(t.dtype()));
+                    default -> { }
+                }
+            }
+        }
         DType out = model.outputs().get(0).dtype();
-        return call(pool, req, new ModelCall.ContextAttachment(cond, ctxSpec, batch)).thenApply(r -> {
+        return call(pool, req, guided, new ModelCall.ContextAttachment(cond, ctxSpec, cond.batch())).thenApply(r -> {
             try {
-                return new Velocity(floats(r.response(), out), r.worker(), millis(r.response(), Wire.QUEUE_MICROS),
+                float[] v = floats(r.response(), out);
+                if (once != null && !r.guided()) {  // both branches came back: combine them here
+                    v = Guidance.combine(v, once.samples(), v.length / (2 * once.samples()), once.guidance());
+                }
+                return new Velocity(v, r.worker(), millis(r.response(), Wire.QUEUE_MICROS),
                         millis(r.response(), Wire.COMPUTE_MICROS));
             } catch (BackendException e) {
                 throw new CompletionException(e);
@@ -235,9 +299,14 @@ public final class RemoteBackend implements Backend {
 
     private CompletableFuture<ModelCall.Reply> call(String poolName, ModelInferRequest.Builder base,
                                                     ModelCall.ContextAttachment ctx) {
+        return call(poolName, base, null, ctx);
+    }
+
+    private CompletableFuture<ModelCall.Reply> call(String poolName, ModelInferRequest.Builder base,
+                                                    ModelInferRequest.Builder guided, ModelCall.ContextAttachment ctx) {
         // velocity calls (those with conditioning) are timed and hedged; encoder and decoder calls are not
         boolean velocity = ctx != null;
-        ModelCall c = new ModelCall(poolName, pools.get(poolName), base, ctx, config.limits(), metrics, scheduler,
+        ModelCall c = new ModelCall(poolName, pools.get(poolName), base, guided, ctx, config.limits(), metrics, scheduler,
                 velocity ? latencies.get(poolName) : null, velocity ? hedgeAfterNanos(poolName) : -1, System::nanoTime);
         c.start();
         return c.result;

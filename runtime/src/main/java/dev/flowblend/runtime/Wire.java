@@ -23,6 +23,14 @@ public final class Wire {
     public static final String ERROR_CODE = "error_code";
     public static final String CONTEXT_MISS = "context_miss";
     /**
+     * ServerMetadata extension of workers with flowblend's conditioning cache: they take
+     * {@link #CONTEXT_ID} in place of the context input. A server without it (any stock Open
+     * Inference Protocol server) gets every declared input on every call and none of our parameters.
+     */
+    public static final String CONTEXT_CACHE_EXTENSION = "flowblend-context-cache";
+    /** ServerMetadata extension of workers that merge concurrent requests into batches. */
+    public static final String BATCHING_EXTENSION = "flowblend-dynamic-batching";
+    /**
      * Request parameter (double): apply classifier-free guidance on the worker. The latent and
      * timestep of each sample are sent once, the context as a [cond.., uncond..] pair per sample,
      * and the answer is one guided velocity per sample ({@link Guidance}): half the bytes each way.

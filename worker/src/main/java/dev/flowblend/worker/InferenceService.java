@@ -95,7 +95,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
     @Override
     public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> out) {
         out.onNext(ServerMetadataResponse.newBuilder().setName(workerName).setVersion(WorkerServer.VERSION)
-                .addExtensions("flowblend-context-cache").addExtensions("flowblend-dynamic-batching")
+                .addExtensions(Wire.CONTEXT_CACHE_EXTENSION).addExtensions(Wire.BATCHING_EXTENSION)
                 .addExtensions(Wire.GUIDANCE_EXTENSION).build());
         out.onCompleted();
     }
