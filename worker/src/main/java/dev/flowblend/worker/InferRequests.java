@@ -30,12 +30,24 @@ final class InferRequests {
     private final ConditioningCache cache;
     private final int maxBatch;
     private final List<VideoSize> sizes;
+    private final boolean applyGuidance;
 
     /** @param sizes the family's video sizes: the only bindings of size symbols a request may use */
     InferRequests(ConditioningCache cache, int maxBatch, List<VideoSize> sizes) {
+        this(cache, maxBatch, sizes, true);
+    }
+
+    /** @param applyGuidance whether requests may carry guidance_scale (the worker's apply_guidance) */
+    InferRequests(ConditioningCache cache, int maxBatch, List<VideoSize> sizes, boolean applyGuidance) {
         this.cache = cache;
         this.maxBatch = maxBatch;
         this.sizes = List.copyOf(sizes);
+        this.applyGuidance = applyGuidance;
+    }
+
+    /** Whether this worker applies classifier-free guidance on request (lists the guidance extension). */
+    boolean appliesGuidance() {
+        return applyGuidance;
     }
 
     /**
@@ -82,6 +94,11 @@ final class InferRequests {
                     + " entries but inputs has " + req.getInputsCount() + "; they must match one to one");
         }
         String contextId = stringParam(req.getParametersMap(), Wire.CONTEXT_ID);
+        if (!applyGuidance && req.getParametersMap().containsKey(Wire.GUIDANCE_SCALE)) {
+            throw InferException.invalid("parameter '" + Wire.GUIDANCE_SCALE + "' is refused: this worker's "
+                    + "apply_guidance is false (its ServerMetadata does not list " + Wire.GUIDANCE_EXTENSION
+                    + "); send both branches as a batch");
+        }
         float guidance = guidanceParam(req.getParametersMap(), spec);
         Map<String, ByteString> given = new HashMap<>();
         Map<String, long[]> shapes = new HashMap<>();

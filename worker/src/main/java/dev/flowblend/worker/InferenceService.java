@@ -94,9 +94,13 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
 
     @Override
     public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> out) {
-        out.onNext(ServerMetadataResponse.newBuilder().setName(workerName).setVersion(WorkerServer.VERSION)
-                .addExtensions(Wire.CONTEXT_CACHE_EXTENSION).addExtensions(Wire.BATCHING_EXTENSION)
-                .addExtensions(Wire.GUIDANCE_EXTENSION).build());
+        ServerMetadataResponse.Builder b = ServerMetadataResponse.newBuilder().setName(workerName)
+                .setVersion(WorkerServer.VERSION).addExtensions(Wire.CONTEXT_CACHE_EXTENSION)
+                .addExtensions(Wire.BATCHING_EXTENSION);
+        if (requests.appliesGuidance()) {
+            b.addExtensions(Wire.GUIDANCE_EXTENSION);
+        }
+        out.onNext(b.build());
         out.onCompleted();
     }
 

@@ -31,7 +31,8 @@ public record WorkerConfig(
         int maxStreamInflight,
         Integer metricsPort,
         Boolean reflection,
-        Security security) {
+        Security security,
+        Boolean applyGuidance) {
 
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 << 20;
     /** Per ModelStreamInfer stream: requests taken and not yet answered (each answer may be MBs). */
@@ -76,51 +77,72 @@ public record WorkerConfig(
         if (maxStreamInflight < 1 || maxStreamInflight > 65536) {
             throw new IllegalArgumentException("max_stream_inflight is " + maxStreamInflight + "; must be 1 to 65536");
         }
+        applyGuidance = applyGuidance == null || applyGuidance;
+    }
+
+    /** With {@code apply_guidance} at its default (true). */
+    public WorkerConfig(String name, String role, String host, int port, String modelsDir, List<String> models,
+                        RuntimeOptions runtime, Batching batching, ContextCache contextCache, int maxMessageBytes,
+                        int drainSeconds, int maxStreamInflight, Integer metricsPort, Boolean reflection,
+                        Security security) {
+        this(name, role, host, port, modelsDir, models, runtime, batching, contextCache, maxMessageBytes, drainSeconds,
+                maxStreamInflight, metricsPort, reflection, security, null);
+    }
+
+    /**
+     * {@code apply_guidance: false}: the worker does not list {@code flowblend-guidance} in its
+     * ServerMetadata and refuses the {@code guidance_scale} parameter, so orchestrators send every
+     * guided step as both branches and combine them themselves (what a worker without the
+     * extension gets; {@code ./flowblend bench --transport} compares the two forms).
+     */
+    public WorkerConfig withApplyGuidance(boolean apply) {
+        return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security, apply);
     }
 
     public WorkerConfig withPort(int newPort) {
         return new WorkerConfig(name, role, host, newPort, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security, applyGuidance);
     }
 
     public WorkerConfig withHost(String newHost) {
         return new WorkerConfig(name, role, newHost, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security, applyGuidance);
     }
 
     public WorkerConfig withMetricsPort(Integer newMetricsPort) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, newMetricsPort, reflection, security);
+                maxMessageBytes, drainSeconds, maxStreamInflight, newMetricsPort, reflection, security, applyGuidance);
     }
 
     public WorkerConfig withName(String newName) {
         return new WorkerConfig(newName, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security, applyGuidance);
     }
 
     public WorkerConfig withModelsDir(String dir) {
         return new WorkerConfig(name, role, host, port, dir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security, applyGuidance);
     }
 
     public WorkerConfig withRuntime(RuntimeOptions options) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, options, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security, applyGuidance);
     }
 
     public WorkerConfig withBatching(Batching b) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, b, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, security, applyGuidance);
     }
 
     public WorkerConfig withMaxStreamInflight(int n) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, n, metricsPort, reflection, security);
+                maxMessageBytes, drainSeconds, n, metricsPort, reflection, security, applyGuidance);
     }
 
     public WorkerConfig withSecurity(Security s) {
         return new WorkerConfig(name, role, host, port, modelsDir, models, runtime, batching, contextCache,
-                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, s);
+                maxMessageBytes, drainSeconds, maxStreamInflight, metricsPort, reflection, s, applyGuidance);
     }
 
     /**

@@ -109,7 +109,7 @@ public final class WorkerServer implements AutoCloseable {
             ConditioningCache cache = new ConditioningCache(config.contextCache(), Ticker.systemTicker());
             metrics.bindCache(cache);
             InferRequests requests = new InferRequests(cache, config.batching().maxBatchSize(),
-                    family.conventions().videoSizes());
+                    family.conventions().videoSizes(), config.applyGuidance());
             inference = new InferenceService(config.name(), hosted, requests, () -> ready,
                     config.maxStreamInflight(), metrics, Caller::current);
             builder.directExecutor()

@@ -36,6 +36,15 @@ class WorkerConfigTest {
         assertEquals(8, c.withPort(1).maxStreamInflight());
     }
 
+    @Test
+    void json_applyGuidanceKey_readAndKeptByWithers_defaultTrue() throws Exception {
+        assertEquals(true, read("").applyGuidance());
+        WorkerConfig off = read(", \"apply_guidance\": false");
+        assertEquals(false, off.applyGuidance());
+        assertEquals(false, off.withPort(1).withBatching(WorkerConfig.Batching.DEFAULT).applyGuidance());
+        assertThrows(Exception.class, () -> read(", \"apply_guidance\": \"no\""));
+    }
+
     private static WorkerConfig read(String more) throws Exception {
         return Json.mapper().readValue("{\"name\": \"w-0\", \"models\": [\"velocity-small\"], \"security\": {\"plaintext\": true}" + more + "}",
                 WorkerConfig.class);

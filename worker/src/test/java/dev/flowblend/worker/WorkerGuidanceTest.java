@@ -127,4 +127,40 @@ class WorkerGuidanceTest {
         assertTrue(stub.serverMetadata(ServerMetadataRequest.getDefaultInstance()).getExtensionsList()
                 .contains(Wire.GUIDANCE_EXTENSION));
     }
+
+    @Test
+    void applyGuidanceFalse_notAdvertised_guidanceScaleRefused_bothBranchesServed() throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        WorkerConfig config = WorkerRoles.load("test").withBatching(new WorkerConfig.Batching(4, 0, 16))
+                .withApplyGuidance(false);
+        try (WorkerServer off = new WorkerServer(config, ModelFamily.load(ModelFamily.defaultDirectory()),
+                InProcessServerBuilder.forName(name)).start()) {
+            ManagedChannel ch = InProcessChannelBuilder.forName(name).directExecutor().build();
+            try {
+                var s = GRPCInferenceServiceGrpc.newBlockingStub(ch);
+                List<String> extensions = s.serverMetadata(ServerMetadataRequest.getDefaultInstance()).getExtensionsList();
+                assertTrue(!extensions.contains(Wire.GUIDANCE_EXTENSION) && extensions.contains(Wire.CONTEXT_CACHE_EXTENSION),
+                        extensions.toString());
+                float[] latents = golden.floats("inputs", "latent");
+                float[] ctx = golden.floats("inputs", "context");
+                float t = golden.floats("inputs", "timestep")[0];
+                StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> s.modelInfer(
+                        request(Arrays.copyOf(latents, latents.length / 2), new float[] {t}, ctx, 1, 2)
+                                .putParameters(Wire.GUIDANCE_SCALE, g(4)).build()));
+                assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode());
+                assertTrue(refused.getStatus().getDescription().contains("apply_guidance is false"),
+                        refused.getStatus().getDescription());
+                // the both-branches form is served as by any worker
+                assertArrayEquals(floats(stub.modelInfer(request(latents, new float[] {t, t}, ctx, 2, 2).build())),
+                        floats(s.modelInfer(request(latents, new float[] {t, t}, ctx, 2, 2).build())));
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void applyGuidance_configKey_defaultsToTrue() {
+        assertTrue(WorkerRoles.load("test").applyGuidance());
+    }
 }
