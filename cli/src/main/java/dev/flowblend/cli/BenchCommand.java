@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,7 +33,8 @@ import picocli.CommandLine.Option;
  * changes, the quantity the FLOPs ratio predicts) and of the whole generation as a client sees it.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark large-only vs FlowBlending, in-process and over gRPC; prints a table (--json: a JSON line).")
+        description = "Benchmark large-only vs FlowBlending, in-process and over gRPC (or, with --transport, the "
+                + "transport at WAN 480p sizes); prints a table (--json: a JSON line).")
 final class BenchCommand implements Callable<Integer> {
     static final List<String> PROMPTS = List.of("a red circle moving right", "a blue square moving up",
             "a green triangle moving left", "a yellow circle moving down", "a magenta square moving right");
@@ -64,6 +66,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print a JSON summary as the last stdout line.")
     boolean json;
+
+    @Mixin
+    TransportBench.Options transport = new TransportBench.Options();
 
     /** Per-run timings of one plan in one mode. */
     record Times(List<Double> sampling, List<Double> total) {
@@ -111,6 +116,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (transport.enabled) {
+            return transport();
+        }
         if (runs < 1 || warmup < 0) {
             throw new IllegalArgumentException("--runs is " + runs + " and --warmup " + warmup
                     + "; need runs >= 1 and warmup >= 0");
@@ -162,6 +170,18 @@ final class BenchCommand implements Callable<Integer> {
         table(inproc, grpc, r);
         if (json) {
             System.out.println(Json.writeCompact(r));
+        }
+        return 0;
+    }
+
+    private int transport() throws Exception {
+        transport.validate();
+        TickBar bar = new TickBar(System.err, "transport", (transport.warmup + transport.runs) * TransportBench.MODES.size());
+        TransportBench.Result r = new TransportBench(transport).run(bar);
+        Map<String, Object> s = TransportReport.summary(r);
+        TransportReport.table(r, s, System.out);
+        if (json) {
+            System.out.println(Json.writeCompact(s));
         }
         return 0;
     }
