@@ -47,6 +47,9 @@ final class TransportBench {
     static final String POOL = "transport";
     static final int MAX_MESSAGE_BYTES = 64 << 20;
     static final long STEP_TIMEOUT_MILLIS = 60_000;
+    static final long HEALTH_CHECK_MILLIS = 5_000;
+    /** Steps of one block that may come in another form before the run gives up. */
+    static final int MAX_UNSTEADY = 20;
     private static final String STREAM = GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName();
     private static final String METADATA = GRPCInferenceServiceGrpc.getServerMetadataMethod().getFullMethodName();
 
@@ -106,11 +109,12 @@ final class TransportBench {
      * step (raw_input_contents, raw_output_contents; each step's checked equal);
      * {@code echoRequest} / {@code echoReply}: what the echo replays, a steady step's request bytes
      * and its answer's size; {@code echoIn} / {@code echoOut}: what the echo server counted per
-     * echo; timings per run, in ms.
+     * echo; timings per run, in ms; {@code unsteadySteps}: steps repeated because they came in
+     * another form (the endpoint had forgotten the worker's extensions after a failed health check).
      */
     record ModeResult(Mode mode, Sizes requests, Sizes replies, long payloadIn, long payloadOut, int echoRequest,
                       int echoReply, long echoIn, long echoOut, List<List<Double>> stepMs, List<List<Double>> echoMs,
-                      List<Double> queueMs, List<Double> computeMs, int verifiedSteps) {
+                      List<Double> queueMs, List<Double> computeMs, int verifiedSteps, int unsteadySteps) {
     }
 
     /** Sizes in bytes of a set of messages. */
@@ -154,6 +158,7 @@ final class TransportBench {
         long payloadOut;
         long echoIn = -1;
         long echoOut = -1;
+        int unsteady;
         final SizeStats requests = new SizeStats();
         final SizeStats replies = new SizeStats();
         final List<List<Double>> steps = new ArrayList<>();
@@ -244,7 +249,7 @@ final class TransportBench {
         for (Lane l : lanes) {
             modes.add(new ModeResult(l.mode, l.requests.sizes(), l.replies.sizes(), l.payloadIn, l.payloadOut,
                     l.request.length, l.replyBytes, l.echoIn, l.echoOut, l.steps, l.echoes, l.queue, l.compute,
-                    l.verified));
+                    l.verified, l.unsteady));
         }
         return new Result(size.name(), velocity.input("latent").withBatch(1, size.binding()),
                 velocity.input("context").withBatch(2), guidance, options.runs, options.warmup, options.steps, modes,
@@ -268,14 +273,14 @@ final class TransportBench {
     }
 
     /**
-     * One pool of one worker. Health is checked when the backend starts (the endpoint then learns the
-     * worker's extensions) and not again during the run, so the wire form cannot change mid-run.
+     * One pool of one worker, health-checked every 5 s (the endpoint learns the worker's extensions
+     * after its first passing check; a failed one makes it forget them until the next passes).
      */
     private static OrchestratorConfig orchestratorConfig(int port) {
         List<OrchestratorConfig.PoolConfig> pools = List.of(new OrchestratorConfig.PoolConfig(POOL, "velocity-large",
                 List.of("127.0.0.1:" + port), null, 0, OrchestratorConfig.PoolConfig.NO_FALLBACK));
         return new OrchestratorConfig("127.0.0.1", 0, null, pools, List.of(POOL), List.of(POOL), null, Map.of(), null,
-                0, 0, 600_000, MAX_MESSAGE_BYTES, 0, null, true, null, null, OrchestratorConfig.Security.PLAINTEXT);
+                0, 0, HEALTH_CHECK_MILLIS, MAX_MESSAGE_BYTES, 0, null, true, null, null, OrchestratorConfig.Security.PLAINTEXT);
     }
 
     /** One step's outcome as the client and the worker's counters saw it. */
@@ -335,22 +340,26 @@ final class TransportBench {
     }
 
     /**
-     * A recorded step is exact: the worker counted its request's and answer's sizes, in the steady
-     * form, with the steady tensor bytes each way.
+     * Null when a step came in the steady form (else what differed); a steady step must be exact:
+     * the worker counted its request's and answer's sizes, and the steady tensor bytes each way.
      */
-    private static void check(Lane l, Sample s) {
+    private static String check(Lane l, Sample s) {
         ModelInferRequest r = (ModelInferRequest) l.counter.lastInbound();
         ModelStreamInferResponse a = (ModelStreamInferResponse) l.counter.lastOutbound();
         String form = steady(r, l.mode);
         long in = r.getRawInputContentsList().stream().mapToLong(ByteString::size).sum();
         long out = outputBytes(l);
-        if (form != null || s.in() != r.getSerializedSize() || s.out() != a.getSerializedSize() || in != l.payloadIn
+        if (form != null) {
+            return form;
+        }
+        if (s.in() != r.getSerializedSize() || s.out() != a.getSerializedSize() || in != l.payloadIn
                 || out != l.payloadOut) {
             throw new IllegalStateException("mode " + l.mode.key() + ": a step moved " + s.in() + " bytes in and "
                     + s.out() + " out for messages of " + r.getSerializedSize() + " and " + a.getSerializedSize()
                     + " bytes, " + in + " and " + out + " of tensors (steady: " + l.payloadIn + " and " + l.payloadOut
-                    + ")" + (form != null ? "; " + form : ""));
+                    + ")");
         }
+        return null;
     }
 
     /** Tensor bytes of the worker's last answer. */
@@ -381,9 +390,19 @@ final class TransportBench {
     private void block(Lane l, EchoServer.Client echo, WireCounter echoCounter, boolean record) throws Exception {
         List<Double> steps = new ArrayList<>();
         List<Double> echoes = new ArrayList<>();
+        int unsteady = 0;
         for (int k = 0; k < options.steps; k++) {
             Sample s = step(l);
-            check(l, s);
+            String why = check(l, s);
+            if (why != null) {  // e.g. a health check timed out and the endpoint forgot the extensions: not recorded
+                l.unsteady++;
+                if (++unsteady > MAX_UNSTEADY) {
+                    throw new IllegalStateException("mode " + l.mode.key() + ": " + unsteady + " steps in a row not in "
+                            + "the steady form: " + why);
+                }
+                k--;
+                continue;
+            }
             long in0 = echoCounter.inbound();
             long out0 = echoCounter.outbound();
             long t0 = System.nanoTime();

@@ -64,6 +64,7 @@ final class TransportReport {
             e.put("echo_mb_per_s", round(bytes / 1e3 / BenchCommand.median(echoes)));
             e.put("step_mb_per_s", round(bytes / 1e3 / BenchCommand.median(steps)));
             e.put("velocities_bitwise_equal_latent", m.verifiedSteps());
+            e.put("unsteady_steps_repeated", m.unsteadySteps());
             modes.put(m.mode().key(), e);
         }
         out.put("modes", modes);
