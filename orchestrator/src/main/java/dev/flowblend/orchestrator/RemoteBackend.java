@@ -274,9 +274,13 @@ public final class RemoteBackend implements Backend {
         DType out = model.outputs().get(0).dtype();
         return call(pool, req, guided, new ModelCall.ContextAttachment(cond, ctxSpec, cond.batch())).thenApply(r -> {
             try {
-                float[] v = floats(r.response(), out);
-                if (once != null && !r.guided()) {  // both branches came back: combine them here
-                    v = Guidance.combine(v, once.samples(), v.length / (2 * once.samples()), once.guidance());
+                float[] v;
+                if (once != null && !r.guided()) {  // both branches came back: combine them here, as they are read
+                    ByteBuffer both = output(r.response());
+                    v = Guidance.combine(both, out, once.samples(), both.remaining() / out.bytes() / (2 * once.samples()),
+                            once.guidance());
+                } else {
+                    v = floats(r.response(), out);
                 }
                 return new Velocity(v, r.worker(), millis(r.response(), Wire.QUEUE_MICROS),
                         millis(r.response(), Wire.COMPUTE_MICROS));
@@ -363,11 +367,15 @@ public final class RemoteBackend implements Backend {
 
     /** The first output, widened from {@code type} to floats. */
     private static float[] floats(ModelInferResponse r, DType type) throws BackendException {
+        return Tensors.floats(output(r), type);
+    }
+
+    /** The first output's bytes, little-endian. */
+    private static ByteBuffer output(ModelInferResponse r) throws BackendException {
         if (r.getRawOutputContentsCount() < 1) {
             throw new BackendException(BackendException.Kind.INTERNAL, "worker returned no raw_output_contents");
         }
-        ByteBuffer b = r.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        return Tensors.floats(b, type);
+        return r.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.flowblend.runtime;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -10,6 +12,8 @@ import java.nio.ByteOrder;
  * arithmetic stays FP32 and only storage and the wire are 16-bit. Stateless.
  */
 public final class Tensors {
+    private static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
     private Tensors() {
     }
 
@@ -39,9 +43,32 @@ public final class Tensors {
 
     /** Little-endian bytes of {@code a} as {@code type} elements (a floating type). */
     public static byte[] bytes(float[] a, DType type) {
+        if (type == DType.BF16 || type == DType.FP16) {  // straight into the array: no buffer view per element
+            byte[] out = new byte[a.length * 2];
+            writeHalves(out, 0, a, 0, a.length, type);
+            return out;
+        }
         ByteBuffer b = ByteBuffer.allocate(a.length * type.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         put(b, a, type);
         return b.array();
+    }
+
+    /**
+     * {@code src[off..off+count)} as little-endian BF16 or FP16 elements into {@code dst} from byte
+     * {@code at}, rounded to nearest, ties to even.
+     */
+    private static void writeHalves(byte[] dst, int at, float[] src, int off, int count, DType type) {
+        if (type == DType.BF16) {
+            for (int i = 0; i < count; i++) {
+                SHORT_LE.set(dst, at + 2 * i, toBf16(src[off + i]));
+            }
+        } else if (type == DType.FP16) {
+            for (int i = 0; i < count; i++) {
+                SHORT_LE.set(dst, at + 2 * i, toFp16(src[off + i]));
+            }
+        } else {
+            throw new IllegalArgumentException(type + " is not a 16-bit floating type");
+        }
     }
 
     public static byte[] bytes(long[] a) {

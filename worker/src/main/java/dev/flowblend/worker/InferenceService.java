@@ -269,6 +269,9 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         @Override
         public void completed(List<ByteBuffer> outputs, DynamicBatcher.Served served) {
             model.meters().pending.decrementAndGet();
+            if (parsed.guided()) {  // checked below as answered: a NaN branch, or an overflow in the combination
+                outputs = guided(outputs);
+            }
             String nonFinite = nonFinite(outputs);
             if (nonFinite != null) {  // never an OK answer with NaN/Inf in it
                 model.meters().failed(Status.Code.FAILED_PRECONDITION);
@@ -280,9 +283,6 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
                 return;
             }
             model.meters().succeeded(parsed.batch(), served.queueNanos(), served.computeNanos());
-            if (parsed.guided()) {
-                outputs = guided(outputs);
-            }
             if (!outcome.wanted()) {
                 return;
             }
@@ -309,9 +309,8 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
         /** The velocities of both branches combined into one guided velocity per sample, in the output's type. */
         private List<ByteBuffer> guided(List<ByteBuffer> outputs) {
             DType type = model.spec().outputs().get(0).dtype();
-            float[] both = Tensors.floats(outputs.get(0), type);
-            float[] v = Guidance.combine(both, parsed.samples(), both.length / (2 * parsed.samples()), parsed.guidance());
-            return List.of(ByteBuffer.wrap(Tensors.bytes(v, type)).order(ByteOrder.LITTLE_ENDIAN));
+            int n = outputs.get(0).remaining() / type.bytes() / (2 * parsed.samples());
+            return List.of(Guidance.combineToBytes(outputs.get(0), type, parsed.samples(), n, parsed.guidance()));
         }
 
         /** "output 'velocity' element 3 = NaN" for the first non-finite floating value of the requested outputs, or null. */
