@@ -41,10 +41,24 @@ final class DynamicBatcher implements AutoCloseable {
     /**
      * One request: its inputs (model input order, little-endian), their concrete shapes (batch
      * first; null: the model's declared shapes, all fixed), sample count and outcome sink.
+     * {@code repeats} (null: each once) says how many times each input's bytes follow each other
+     * in the batch: a guided request's latent, sent once, runs as both branches, and is copied
+     * twice into the merged batch rather than doubled beforehand. {@code batch} and
+     * {@code shapes} count the samples the model runs.
      */
-    record Job(List<ByteBuffer> inputs, List<long[]> shapes, int batch, Cancellation cancellation, Callback callback) {
+    record Job(List<ByteBuffer> inputs, List<long[]> shapes, int batch, Cancellation cancellation, Callback callback,
+               int[] repeats) {
+        Job(List<ByteBuffer> inputs, List<long[]> shapes, int batch, Cancellation cancellation, Callback callback) {
+            this(inputs, shapes, batch, cancellation, callback, null);
+        }
+
         Job(List<ByteBuffer> inputs, int batch, Cancellation cancellation, Callback callback) {
-            this(inputs, null, batch, cancellation, callback);
+            this(inputs, null, batch, cancellation, callback, null);
+        }
+
+        /** How many times input {@code i}'s bytes go into the batch. */
+        int repeat(int i) {
+            return repeats == null ? 1 : repeats[i];
         }
 
         /** What must agree for two jobs to share a batch: every input's shape after the batch dimension. */
@@ -240,7 +254,7 @@ final class DynamicBatcher implements AutoCloseable {
             shapes.add(shape);
             int bytes = 0;
             for (Job j : live) {
-                bytes += j.inputs().get(i).remaining();
+                bytes += j.inputs().get(i).remaining() * j.repeat(i);
             }
             if (scratch[i] == null || scratch[i].capacity() < bytes) {
                 scratch[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
@@ -248,7 +262,9 @@ final class DynamicBatcher implements AutoCloseable {
             ByteBuffer s = scratch[i];
             s.clear();
             for (Job j : live) {
-                s.put(j.inputs().get(i).duplicate());
+                for (int r = 0; r < j.repeat(i); r++) {
+                    s.put(j.inputs().get(i).duplicate());
+                }
             }
             s.flip();
             merged.add(s);

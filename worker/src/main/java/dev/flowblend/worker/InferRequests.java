@@ -58,14 +58,19 @@ final class InferRequests {
     /**
      * {@code batch} is what the model runs; with {@code guidance} (not NaN: the request asked this
      * worker to apply classifier-free guidance) the request's {@code samples} latents were sent once
-     * and are doubled here, the contexts being [cond.., uncond..], and the answer holds
-     * {@code samples} guided velocities.
+     * and run twice (their {@code repeats} are 2; the batcher copies them twice), the contexts being
+     * [cond.., uncond..], and the answer holds {@code samples} guided velocities.
      */
     record Parsed(List<ByteBuffer> inputs, List<long[]> shapes, Map<String, Long> binding, int batch,
-                  List<Integer> outputs, String storedContext, float guidance, int samples) {
+                  List<Integer> outputs, String storedContext, float guidance, int samples, int[] repeats) {
         Parsed(List<ByteBuffer> inputs, List<long[]> shapes, Map<String, Long> binding, int batch,
                List<Integer> outputs, String storedContext) {
-            this(inputs, shapes, binding, batch, outputs, storedContext, Float.NaN, batch);
+            this(inputs, shapes, binding, batch, outputs, storedContext, Float.NaN, batch, null);
+        }
+
+        /** How many times input {@code i}'s bytes go into the batch (see {@link DynamicBatcher.Job#repeats}). */
+        int repeat(int i) {
+            return repeats == null ? 1 : repeats[i];
         }
 
         boolean guided() {
@@ -178,6 +183,7 @@ final class InferRequests {
         int runBatch = guided ? 2 * batch : batch;
         List<ByteBuffer> ordered = new ArrayList<>(spec.inputs().size());
         List<long[]> orderedShapes = new ArrayList<>(spec.inputs().size());
+        int[] repeats = guided ? new int[spec.inputs().size()] : null;
         for (TensorSpec t : spec.inputs()) {
             ByteString b = given.get(t.name());
             if (b == null) {
@@ -185,13 +191,15 @@ final class InferRequests {
                         + (t.name().equals(CONDITIONING_INPUT) ? " (or parameter 'context_id' naming a cached one)" : ""));
             }
             long[] shape = shapes.get(t.name());
-            if (guided && !t.name().equals(CONDITIONING_INPUT)) {
-                ordered.add(doubled(b));  // both branches see the same latent and timestep
-                shape = shape.clone();
-                shape[0] = runBatch;
-            } else {
-                ordered.add(b.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+            if (guided) {  // both branches see the same latent and timestep
+                boolean both = !t.name().equals(CONDITIONING_INPUT);
+                repeats[ordered.size()] = both ? 2 : 1;
+                if (both) {
+                    shape = shape.clone();
+                    shape[0] = runBatch;
+                }
             }
+            ordered.add(b.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
             orderedShapes.add(shape);
         }
         if (runBatch > maxBatch) {
@@ -201,14 +209,7 @@ final class InferRequests {
         List<Integer> outputs = requestedOutputs(req, spec);
         // stored last: a request refused by any check above leaves the cache as it was
         String stored = toStore != null && cache.putIfAbsent(caller, contextId, toStore) ? contextId : null;
-        return new Parsed(ordered, orderedShapes, size, runBatch, outputs, stored, guidance, batch);
-    }
-
-    private static ByteBuffer doubled(ByteString b) {
-        ByteBuffer d = ByteBuffer.allocate(2 * b.size()).order(ByteOrder.LITTLE_ENDIAN);
-        b.copyTo(d);
-        b.copyTo(d);
-        return d.flip();
+        return new Parsed(ordered, orderedShapes, size, runBatch, outputs, stored, guidance, batch, repeats);
     }
 
     /**

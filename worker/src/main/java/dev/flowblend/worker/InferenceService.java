@@ -198,7 +198,7 @@ final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServi
             InferRequests.Parsed p = requests.parse(request, m, caller.get());
             try {
                 m.batcher().submit(new DynamicBatcher.Job(p.inputs(), p.shapes(), p.batch(), cancellation,
-                        new Reply(request, m, p, outcome)));
+                        new Reply(request, m, p, outcome), p.repeats()));
             } catch (InferException | RuntimeException refused) {
                 requests.forget(p);  // a refused request stores nothing
                 throw refused;

@@ -83,6 +83,25 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void submit_repeatedInput_runsItsBytesTwiceInPlace_besideOtherRequests() throws Exception {
+        start(doubler, 8, 16);
+        Sink first = new Sink();
+        batcher.submit(job(first, 1, 1));
+        assertTrue(firstRunning.await(10, TimeUnit.SECONDS));
+        Sink twice = new Sink();
+        Sink plain = new Sink();
+        ByteBuffer once = ByteBuffer.wrap(Tensors.bytes(new float[] {1, 2})).order(ByteOrder.LITTLE_ENDIAN);
+        // one sample sent, run as two (a guided request's latent): batch 2, the bytes twice
+        batcher.submit(new DynamicBatcher.Job(List.of(once), null, 2, () -> null, twice, new int[] {2}));
+        batcher.submit(job(plain, 5, 6));
+        release.countDown();
+        assertArrayEquals(new float[] {2, 4, 2, 4}, twice.values.get(10, TimeUnit.SECONDS));
+        assertArrayEquals(new float[] {10, 12}, plain.values.get(10, TimeUnit.SECONDS));
+        assertEquals(List.of(1L, 3L), batchSizes);
+        assertEquals(0, once.position(), "the request's buffer is not consumed");
+    }
+
+    @Test
     void submit_requestsQueuedWhileBusy_mergedIntoOneBatchAndSplitBack() throws Exception {
         start(doubler, 8, 16);
         Sink first = new Sink();
