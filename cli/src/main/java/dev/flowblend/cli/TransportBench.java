@@ -62,7 +62,7 @@ final class TransportBench {
 
         @Option(names = "--transport-runs", description = "With --transport: recorded runs; each runs every mode "
                 + "(default: ${DEFAULT-VALUE}).")
-        int runs = 6;
+        int runs = 8;
 
         @Option(names = "--transport-warmup", description = "With --transport: unrecorded warm-up runs "
                 + "(default: ${DEFAULT-VALUE}).")

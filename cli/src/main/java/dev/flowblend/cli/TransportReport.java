@@ -58,6 +58,14 @@ final class TransportReport {
             double[] ci = Bootstrap.interval95(m.stepMs().size(), idx -> BenchCommand.median(pick(m.stepMs(), idx))
                     / BenchCommand.median(pick(m.echoMs(), idx)), 2000, 1);
             e.put("step_over_echo_ci95", List.of(round(ci[0]), round(ci[1])));
+            List<Double> paired = new ArrayList<>();
+            List<Double> beyondModel = new ArrayList<>();
+            for (int i = 0; i < steps.size(); i++) {  // each step was followed by its echo
+                paired.add(steps.get(i) / echoes.get(i));
+                beyondModel.add(steps.get(i) - m.computeMs().get(i));
+            }
+            e.put("step_over_echo_paired", round(BenchCommand.median(paired)));
+            e.put("step_beyond_model_over_echo", round(BenchCommand.median(beyondModel) / BenchCommand.median(echoes)));
             e.put("step_over_a", round(BenchCommand.median(steps) / BenchCommand.median(flat(a.stepMs()))));
             e.put("worker_queue_ms", round(BenchCommand.median(m.queueMs())));
             e.put("worker_compute_ms", round(BenchCommand.median(m.computeMs())));
@@ -80,19 +88,22 @@ final class TransportReport {
         out.printf(Locale.ROOT, "transport at %s: latent %s, context %s (cached on the worker), guidance %.1f; "
                         + "%d runs x %d steps per mode (+%d warm-up runs)%n", r.size(), Arrays.toString(r.latentShape()),
                 Arrays.toString(r.contextShape()), r.guidance(), r.runs(), r.steps(), r.warmup());
-        out.printf(Locale.ROOT, "%-4s %-38s %11s %11s %8s %9s %9s %10s %17s %9s %9s%n", "mode", "", "in MB/step",
-                "out MB/step", "cut", "step ms", "echo ms", "step/echo", "95% interval", "queue ms", "model ms");
+        out.printf(Locale.ROOT, "%-4s %-38s %11s %11s %8s %9s %9s %10s %17s %7s %9s %9s %9s%n", "mode", "",
+                "in MB/step", "out MB/step", "cut", "step ms", "echo ms", "step/echo", "95% interval", "paired",
+                "-model", "queue ms", "model ms");
         Map<?, ?> modes = (Map<?, ?>) s.get("modes");
         for (TransportBench.ModeResult m : r.modes()) {
             Map<?, ?> e = (Map<?, ?>) modes.get(m.mode().key());
-            out.printf(Locale.ROOT, "%-4s %-38s %11.3f %11.3f %7.2fx %9.1f %9.1f %9.2fx %17s %9.2f %9.2f%n",
-                    m.mode().key(), m.mode().label(), m.requests().mean() / 1e6, m.replies().mean() / 1e6, e.get("bytes_cut_vs_a"),
-                    e.get("step_ms"), e.get("echo_ms"), e.get("step_over_echo"), e.get("step_over_echo_ci95"),
+            out.printf(Locale.ROOT, "%-4s %-38s %11.3f %11.3f %7.2fx %9.1f %9.1f %9.2fx %17s %6.2fx %8.2fx %9.2f %9.2f%n",
+                    m.mode().key(), m.mode().label(), m.requests().mean() / 1e6, m.replies().mean() / 1e6,
+                    e.get("bytes_cut_vs_a"), e.get("step_ms"), e.get("echo_ms"), e.get("step_over_echo"),
+                    e.get("step_over_echo_ci95"), e.get("step_over_echo_paired"), e.get("step_beyond_model_over_echo"),
                     e.get("worker_queue_ms"), e.get("worker_compute_ms"));
         }
         out.printf(Locale.ROOT, "%nbytes per step, c vs a: %.2fx fewer (target >= %.1fx); step / echo of the same bytes: "
-                        + "target <= %.1fx. Bytes are message bytes counted on the servers; every velocity was bitwise "
-                        + "the latent.%n", s.get("bytes_cut_c_vs_a"), CUT_TARGET, ECHO_TARGET);
+                        + "target <= %.1fx (paired: median of each step over the echo right after it; -model: the step "
+                        + "less the worker's model time, over the echo). Bytes are message bytes counted on the servers; "
+                        + "every velocity was bitwise the latent.%n", s.get("bytes_cut_c_vs_a"), CUT_TARGET, ECHO_TARGET);
     }
 
     private static List<Double> flat(List<List<Double>> runs) {
