@@ -148,13 +148,29 @@ public final class Tensors {
                 // both keep the exponent in bits 14..7 (BF16) or 14..10 (FP16); all ones = Inf or NaN
                 int mask = type == DType.BF16 ? 0x7F80 : 0x7C00;
                 var s = d.asShortBuffer();
-                for (int i = 0, n = s.remaining(); i < n; i++) {
-                    if ((s.get(i) & mask) == mask) {
-                        return i;
+                int n = s.remaining();
+                // four elements per long: a lane of (x & M) ^ M is zero exactly where an element is
+                // non-finite, and (t - 0x0001..) & ~t & 0x8000.. is non-zero exactly when some lane is
+                long m4 = mask * 0x0001000100010001L;
+                var l = d.slice().order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
+                for (int k = 0, longs = n / 4; k < longs; k++) {
+                    long t = (l.get(k) & m4) ^ m4;
+                    if (((t - 0x0001000100010001L) & ~t & 0x8000800080008000L) != 0) {
+                        return firstNonFinite(s, 4 * k, 4 * k + 4, mask);
                     }
                 }
+                return firstNonFinite(s, n / 4 * 4, n, mask);
             }
             default -> {
+            }
+        }
+        return -1;
+    }
+
+    private static int firstNonFinite(java.nio.ShortBuffer s, int from, int to, int mask) {
+        for (int i = from; i < to; i++) {
+            if ((s.get(i) & mask) == mask) {
+                return i;
             }
         }
         return -1;

@@ -72,7 +72,7 @@ class BulkConversionTest {
             a[i] = Math.max(-100f, Math.min(100f, a[i]));  // finite in every type
         }
         assertEquals(-1, Tensors.firstNonFinite(ByteBuffer.wrap(Tensors.bytes(a, t)), t));
-        for (int at : new int[] {0, 4095, 4096, N - 1}) {
+        for (int at : new int[] {0, 1, 4095, 4096, 4097, 4098, N - 2, N - 1}) {
             float[] bad = a.clone();
             bad[at] = at % 2 == 0 ? Float.NaN : Float.NEGATIVE_INFINITY;
             if (at + 1 < N) {
