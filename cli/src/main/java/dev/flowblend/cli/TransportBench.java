@@ -69,7 +69,7 @@ final class TransportBench {
         int warmup = 2;
 
         @Option(names = "--transport-steps", description = "With --transport: guided steps per mode and run, each "
-                + "followed by an echo of its bytes (default: ${DEFAULT-VALUE}).")
+                + "paired with an echo of its bytes (default: ${DEFAULT-VALUE}).")
         int steps = 5;
 
         @Option(names = "--transport-size", description = "With --transport: the video size of the transport "
@@ -386,12 +386,17 @@ final class TransportBench {
         return batch == want ? null : "latent batch " + batch + ", expected " + want;
     }
 
-    /** One run of a mode: its steps, each followed by an echo of its bytes. */
+    /**
+     * One run of a mode: its steps, each paired with an echo of its bytes, the echo after the step
+     * on even steps and before it on odd ones (so what the previous call left behind, garbage
+     * included, falls on both alike).
+     */
     private void block(Lane l, EchoServer.Client echo, WireCounter echoCounter, boolean record) throws Exception {
         List<Double> steps = new ArrayList<>();
         List<Double> echoes = new ArrayList<>();
         int unsteady = 0;
         for (int k = 0; k < options.steps; k++) {
+            double echoFirst = k % 2 == 1 ? echo(l, echo, echoCounter) : Double.NaN;
             Sample s = step(l);
             String why = check(l, s);
             if (why != null) {  // e.g. a health check timed out and the endpoint forgot the extensions: not recorded
@@ -403,16 +408,7 @@ final class TransportBench {
                 k--;
                 continue;
             }
-            long in0 = echoCounter.inbound();
-            long out0 = echoCounter.outbound();
-            long t0 = System.nanoTime();
-            byte[] reply = echo.call(l.request, STEP_TIMEOUT_MILLIS);
-            double ms = (System.nanoTime() - t0) / 1e6;
-            if (reply.length != l.replyBytes) {
-                throw new IllegalStateException("the echo answered " + reply.length + " bytes; expected " + l.replyBytes);
-            }
-            l.echoIn = echoCounter.inbound() - in0;
-            l.echoOut = echoCounter.outbound() - out0;
+            double ms = k % 2 == 1 ? echoFirst : echo(l, echo, echoCounter);
             if (record) {
                 l.requests.add(s.in());
                 l.replies.add(s.out());
@@ -426,5 +422,20 @@ final class TransportBench {
             l.steps.add(steps);
             l.echoes.add(echoes);
         }
+    }
+
+    /** One echo of the lane's steady request; its time in ms. */
+    private static double echo(Lane l, EchoServer.Client echo, WireCounter echoCounter) throws Exception {
+        long in0 = echoCounter.inbound();
+        long out0 = echoCounter.outbound();
+        long t0 = System.nanoTime();
+        byte[] reply = echo.call(l.request, STEP_TIMEOUT_MILLIS);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        if (reply.length != l.replyBytes) {
+            throw new IllegalStateException("the echo answered " + reply.length + " bytes; expected " + l.replyBytes);
+        }
+        l.echoIn = echoCounter.inbound() - in0;
+        l.echoOut = echoCounter.outbound() - out0;
+        return ms;
     }
 }

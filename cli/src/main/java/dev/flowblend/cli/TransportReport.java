@@ -60,7 +60,7 @@ final class TransportReport {
             e.put("step_over_echo_ci95", List.of(round(ci[0]), round(ci[1])));
             List<Double> paired = new ArrayList<>();
             List<Double> beyondModel = new ArrayList<>();
-            for (int i = 0; i < steps.size(); i++) {  // each step was followed by its echo
+            for (int i = 0; i < steps.size(); i++) {  // each step has its echo, right after or right before it
                 paired.add(steps.get(i) / echoes.get(i));
                 beyondModel.add(steps.get(i) - m.computeMs().get(i));
             }
@@ -101,7 +101,7 @@ final class TransportReport {
                     e.get("worker_queue_ms"), e.get("worker_compute_ms"));
         }
         out.printf(Locale.ROOT, "%nbytes per step, c vs a: %.2fx fewer (target >= %.1fx); step / echo of the same bytes: "
-                        + "target <= %.1fx (paired: median of each step over the echo right after it; -model: the step "
+                        + "target <= %.1fx (paired: median of each step over its own echo, run next to it; -model: the step "
                         + "less the worker's model time, over the echo). Bytes are message bytes counted on the servers; "
                         + "every velocity was bitwise the latent.%n", s.get("bytes_cut_c_vs_a"), CUT_TARGET, ECHO_TARGET);
     }
