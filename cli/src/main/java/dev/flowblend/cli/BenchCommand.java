@@ -68,7 +68,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean json;
 
     @Mixin
-    TransportBench.Options transport = new TransportBench.Options();
+    TransportOptions transport = new TransportOptions();
 
     /** Per-run timings of one plan in one mode. */
     record Times(List<Double> sampling, List<Double> total) {

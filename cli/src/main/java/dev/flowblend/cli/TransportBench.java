@@ -22,14 +22,12 @@ import dev.flowblend.worker.WorkerServer;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine.Option;
 
 /**
  * {@code bench --transport}: what moving a guided step's tensors costs at real sizes, with the
@@ -52,45 +50,6 @@ final class TransportBench {
     static final int MAX_UNSTEADY = 20;
     private static final String STREAM = GRPCInferenceServiceGrpc.getModelStreamInferMethod().getFullMethodName();
     private static final String METADATA = GRPCInferenceServiceGrpc.getServerMetadataMethod().getFullMethodName();
-
-    /** The options, mixed into {@code bench}. */
-    static final class Options {
-        @Option(names = "--transport", description = "Measure the transport at WAN 2.1 480p tensor sizes instead "
-                + "(identity velocity models, fp32 and bf16, both guidance forms, against a bare gRPC echo of the same "
-                + "bytes); see docs/benchmarks.md.")
-        boolean enabled;
-
-        @Option(names = "--transport-runs", description = "With --transport: recorded runs; each runs every mode "
-                + "(default: ${DEFAULT-VALUE}).")
-        int runs = 8;
-
-        @Option(names = "--transport-warmup", description = "With --transport: unrecorded warm-up runs "
-                + "(default: ${DEFAULT-VALUE}).")
-        int warmup = 2;
-
-        @Option(names = "--transport-steps", description = "With --transport: guided steps per mode and run, each "
-                + "paired with an echo of its bytes (default: ${DEFAULT-VALUE}).")
-        int steps = 5;
-
-        @Option(names = "--transport-size", description = "With --transport: the video size of the transport "
-                + "families (default: ${DEFAULT-VALUE}; 'tiny' for a quick check).")
-        String size = "480p";
-
-        @Option(names = "--transport-models", description = "With --transport: the directory holding the fp32/ "
-                + "and bf16/ families (default: models/transport of the checkout).")
-        Path models;
-
-        void validate() {
-            if (runs < 1 || warmup < 0 || steps < 1) {
-                throw new IllegalArgumentException("--transport-runs is " + runs + ", --transport-warmup " + warmup
-                        + " and --transport-steps " + steps + "; need runs >= 1, warmup >= 0 and steps >= 1");
-            }
-        }
-
-        Path modelsDir() {
-            return models != null ? models : Launcher.home().resolve("models/transport");
-        }
-    }
 
     /** One wire form: the family (fp32/ or bf16/) and whether its worker applies guidance. */
     record Mode(String key, String label, String family, boolean workerGuidance) {
@@ -172,13 +131,13 @@ final class TransportBench {
         }
     }
 
-    private final Options options;
+    private final TransportOptions options;
     private float[] latent;
     private final float[] timesteps = {500f};
     private VideoSize size;
     private float guidance;
 
-    TransportBench(Options options) {
+    TransportBench(TransportOptions options) {
         this.options = options;
     }
 

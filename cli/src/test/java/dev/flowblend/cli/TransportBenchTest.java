@@ -24,7 +24,7 @@ class TransportBenchTest {
     private static final long PROTOCOL_BOUND = 512;
 
     private static TransportBench.Result run(String size, int runs, int warmup, int steps) throws Exception {
-        TransportBench.Options o = new TransportBench.Options();
+        TransportOptions o = new TransportOptions();
         o.enabled = true;
         o.size = size;
         o.runs = runs;
