@@ -52,7 +52,57 @@ public final class ModelFamily {
                         + " but the manifest says " + e.sha256());
             }
         }
+        if (m.text() != null) {
+            checkText(dir, m);
+        }
         return new ModelFamily(dir, m);
+    }
+
+    /**
+     * The tokenizer file exists and matches text.tokenizer_sha256 (required: a different tokenizer
+     * silently changes every prompt's ids), and the text encoder's inputs are what the orchestrator
+     * fills: {@link Wire#INPUT_IDS} and optionally {@link Wire#ATTENTION_MASK}, int64 [-1, max_tokens].
+     */
+    private static void checkText(Path dir, Manifest m) {
+        Manifest.TextSpec t = m.text();
+        Path f = dir.resolve(t.tokenizer());
+        if (!Files.isRegularFile(f)) {
+            throw new IllegalArgumentException("text.tokenizer: file " + f + " does not exist");
+        }
+        String actual = sha256(f);
+        if (t.tokenizerSha256() == null) {
+            throw new IllegalArgumentException("text.tokenizer_sha256 is missing; " + f + " has sha256 " + actual);
+        }
+        if (!t.tokenizerSha256().equalsIgnoreCase(actual)) {
+            throw new IllegalArgumentException("text.tokenizer: " + f + " has sha256 " + actual
+                    + " but the manifest says " + t.tokenizerSha256());
+        }
+        for (ModelEntry e : m.models()) {
+            if (!e.role().equals(ROLE_TEXT_ENCODER)) {
+                continue;
+            }
+            if (e.input(Wire.INPUT_IDS) == null) {
+                throw new IllegalArgumentException("model '" + e.name() + "' (text-encoder) has no input '"
+                        + Wire.INPUT_IDS + "'; its inputs are " + e.inputs().stream().map(TensorSpec::name).toList());
+            }
+            for (TensorSpec in : e.inputs()) {
+                if (!in.name().equals(Wire.INPUT_IDS) && !in.name().equals(Wire.ATTENTION_MASK)) {
+                    throw new IllegalArgumentException("model '" + e.name() + "' (text-encoder) has input '" + in.name()
+                            + "'; a text encoder takes '" + Wire.INPUT_IDS + "' and optionally '" + Wire.ATTENTION_MASK + "'");
+                }
+                long[] shape = in.shape();
+                if (in.dtype() != DType.INT64 || shape.length != 2 || shape[1] != t.maxTokens()) {
+                    throw new IllegalArgumentException("model '" + e.name() + "' input '" + in.name() + "' is "
+                            + in.dtype().wireName() + " " + in.shapeText() + "; must be INT64 [-1, " + t.maxTokens()
+                            + "] (text.max_tokens)");
+                }
+            }
+        }
+    }
+
+    /** The family's tokenizer.json (text.tokenizer); null without a text section. */
+    public Path tokenizerPath() {
+        return manifest.text() == null ? null : dir.resolve(manifest.text().tokenizer());
     }
 
     /** The bundled family: system property flowblend.models, else ./models. */
