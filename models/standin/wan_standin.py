@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
+from onnx import TensorProto
 
 sys.dont_write_bytecode = True  # leave no __pycache__ in the checkout (tests run this)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -143,7 +143,7 @@ def sha256(path):
 def spec(vi, dims):
     names = {TensorProto.FLOAT: "float32", TensorProto.BFLOAT16: "bfloat16", TensorProto.INT64: "int64"}
     return {"name": vi.name, "dtype": names[vi.type.tensor_type.elem_type],
-            "shape": [-1] + [d if isinstance(d, int) else d for d in dims[1:]]}
+            "shape": [-1] + list(dims[1:])}
 
 
 def sample_inputs(g, size):
