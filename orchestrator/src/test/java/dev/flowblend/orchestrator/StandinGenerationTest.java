@@ -29,14 +29,16 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Why the tolerance: BF16 keeps 8 significant bits, so every latent the orchestrator sends and
  * every activation the models return is rounded by up to 2^-9 relative; over 50 steps these
- * roundings add up but do not change what is generated. The test measures that directly: the
- * BF16-vs-FP32 difference of one seed must be a small fraction (at most a fifth) of the difference
- * between two seeds in FP32, i.e. precision moves the video far less than the content varies, and
- * must not be zero (the two runs really differ in precision).
+ * roundings add up but do not change what is generated. The test bounds that two ways: the mean
+ * BF16-vs-FP32 difference of one seed is at most a twentieth of the difference between two seeds
+ * in FP32 (precision moves the video far less than the content varies; measured: 0.0005 vs 0.26,
+ * docs/models.md), and no pixel differs by more than 4/255, a few steps of the 8-bit video the
+ * client receives (measured: 0.0046, about 1.2 steps). It must not be zero: the two runs really
+ * differ in precision.
  */
 class StandinGenerationTest {
     private static final Logger LOG = Logger.getLogger(StandinGenerationTest.class.getName());
-    private static final String PROMPT = "a red fox running through snow, ein Fuchs im Schnee, 雪の中の狐";
+    private static final String PROMPT = "a red fox runs in snow, 狐";
 
     @Test
     void bf16Standin_generatesBothSizesOverWorkers() throws Exception {
@@ -62,7 +64,7 @@ class StandinGenerationTest {
     }
 
     @Test
-    void bf16AndFp32Builds_agreeFarCloserThanTwoSeedsDiffer() throws Exception {
+    void bf16AndFp32Builds_agreeWithinVideoPrecision() throws Exception {
         float[] bf16;
         try (TestCluster cluster = cluster(StandinFamily.get(DType.BF16))) {
             bf16 = frames(generate(cluster, new int[] {9, 48, 80}, 7));
@@ -78,8 +80,10 @@ class StandinGenerationTest {
         LOG.info(String.format("event=standin_bf16_vs_fp32 mean_abs=%.6f max_abs=%.6f seeds_mean_abs=%.6f ratio=%.4f",
                 precision, maxAbs(bf16, fp32), content, precision / content));
         assertTrue(precision > 0, "BF16 and FP32 runs differ in precision, so the comparison compares something");
-        assertTrue(precision <= content / 5, "BF16 vs FP32 mean |diff| " + precision
-                + " must be at most a fifth of two seeds' " + content);
+        assertTrue(precision <= content / 20, "BF16 vs FP32 mean |diff| " + precision
+                + " must be at most a twentieth of two seeds' " + content);
+        assertTrue(maxAbs(bf16, fp32) <= 4.0 / 255, "BF16 vs FP32 max |diff| " + maxAbs(bf16, fp32)
+                + " must be at most 4/255");
     }
 
     private static TestCluster cluster(ModelFamily family) throws java.io.IOException {
