@@ -16,6 +16,7 @@ import sampling
 import stage_evaluator
 import stage_text
 import stage_velocity
+import tokenizer_json
 from common import log
 
 OPSET = 16
@@ -108,8 +109,8 @@ def main(seed):
         res = evaluator(video)
         _golden("evaluator", {"video": video}, {n: r for n, r in zip(heads + ["features"], res)})
         entries.append(("evaluator", "evaluator", "evaluator.onnx"))
-    with open(f"{out}/vocab.txt", "w") as fh:
-        fh.write("\n".join(data.VOCAB) + "\n")
+    # the tokenizer the Java side runs (WordLevel over data.VOCAB: the ids data.tokenize gives)
+    tokenizer_json.write(f"{out}/tokenizer.json", data.VOCAB)
     models = []
     for name, role, f in entries:
         ins, outs = _io(static[f])
@@ -143,8 +144,8 @@ def main(seed):
             "negative_prompt": "",
             "small_to_large_flops": round(small / large, 4),
         },
-        "text": {"vocabulary": "vocab.txt", "max_tokens": data.MAX_TOKENS, "pad_id": 0, "context_dim": CTX_DIM,
-                 "lowercase": True, "split": "whitespace", "null_prompt": ""},
+        "text": {"tokenizer": "tokenizer.json", "tokenizer_sha256": _sha256(f"{out}/tokenizer.json"),
+                 "max_tokens": data.MAX_TOKENS, "pad_id": 0, "context_dim": CTX_DIM, "null_prompt": ""},
         "evaluator": {"heads": {k: v for k, v in data.ATTRIBUTES.items()}, "features": "features",
                       "feature_dim": 64, "reference": "evaluator-reference.json",
                       "prompt_template": data.prompt_of("{color}", "{shape}", "{direction}")},

@@ -9,6 +9,7 @@ import dev.flowblend.orchestrator.PromptEncoder;
 import dev.flowblend.orchestrator.Sampler;
 import dev.flowblend.orchestrator.StagePlan;
 import dev.flowblend.runtime.Manifest;
+import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +72,7 @@ public final class BatchGenerator {
     }
 
     Conditioning conditioning(List<PromptSet.Sample> part, boolean cfg) throws BackendException {
-        List<long[]> ids = new ArrayList<>(part.size());
+        List<TokenizedPrompt> ids = new ArrayList<>(part.size());
         try {
             for (PromptSet.Sample s : part) {
                 ids.add(prompts.tokens(s.prompt()));

@@ -133,8 +133,9 @@ final class BenchCommand implements Callable<Integer> {
         measure(family, large, candidate, inproc, grpc, steps);
         double flopsLarge;
         double flopsPlan;
-        try (InProcessBackend b = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(1))) {
-            Generator g = new Generator(family, b, new PromptEncoder(Tokenizer.load(family), 16));
+        try (InProcessBackend b = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(1));
+             Tokenizer tokenizer = Tokenizer.load(family)) {
+            Generator g = new Generator(family, b, new PromptEncoder(tokenizer, 16));
             flopsLarge = g.flops(g.resolve(large, stepCount), 2);
             flopsPlan = g.flops(g.resolve(candidate, stepCount), 2);
         }
@@ -195,8 +196,9 @@ final class BenchCommand implements Callable<Integer> {
         ClusterConfig base = ClusterConfig.load(cluster != null ? cluster : Launcher.home().resolve("deploy/demo.json"))
                 .withMoreJvmOptions(ClusterConfig.splitOptions(clusterJvmOptions));
         try (InProcessBackend backend = InProcessBackend.largeSmall(family, RuntimeOptions.cpu(threads));
-             LocalCluster c = LocalCluster.start(base); GenerationClient client = new GenerationClient(c.target())) {
-            PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), 1024);
+             LocalCluster c = LocalCluster.start(base); GenerationClient client = new GenerationClient(c.target());
+             Tokenizer tokenizer = Tokenizer.load(family)) {
+            PromptEncoder prompts = new PromptEncoder(tokenizer, 1024);
             Generator g = new Generator(family, backend, prompts);
             double guidance = family.conventions().defaultGuidanceScale();
             // gRPC warm-up also runs the candidate's other pools alone, so every worker process has

@@ -87,7 +87,9 @@ final class Engines implements AutoCloseable {
             } else {
                 features = evaluator;
             }
-            Generator generator = new Generator(family, backend, new PromptEncoder(Tokenizer.load(family), 4096));
+            Tokenizer tokenizer = Tokenizer.load(family);
+            owned.add(tokenizer);  // owned here, lent to the PromptEncoder; close() closes it first (reverse order)
+            Generator generator = new Generator(family, backend, new PromptEncoder(tokenizer, 4096));
             evaluation = new Evaluation(new BatchGenerator(generator, chunk), evaluator, features,
                     Evaluation.realStatistics(family), steps > 0 ? steps : family.conventions().defaultSteps(),
                     guidance != null ? guidance : family.conventions().defaultGuidanceScale());

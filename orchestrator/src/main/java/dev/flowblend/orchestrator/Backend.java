@@ -13,8 +13,12 @@ import java.util.concurrent.ExecutionException;
  */
 public interface Backend extends AutoCloseable {
 
-    /** Text contexts [batch, L, D] for token ids [batch, L]. */
-    float[] encodeText(long[] tokenIds, int batch) throws BackendException;
+    /**
+     * Text contexts [batch, L, D] for token ids [batch, L] and their attention mask [batch, L] (1 for
+     * tokens, 0 for padding; null: none). The mask goes to the text encoder only where its manifest
+     * entry declares {@link dev.flowblend.runtime.Wire#ATTENTION_MASK}; one that declares it needs it.
+     */
+    float[] encodeText(long[] tokenIds, long[] mask, int batch) throws BackendException;
 
     /**
      * Velocity for a batch of latents; the result also names the worker that served it. The future
@@ -69,8 +73,8 @@ public interface Backend extends AutoCloseable {
     float[] decode(float[] latent, int batch) throws BackendException;
 
     /** {@link #encodeText}, and the pool that ran the encoder (null by default: no pools, e.g. in-process). */
-    default Hosted encodeTextHosted(long[] tokenIds, int batch) throws BackendException {
-        return new Hosted(encodeText(tokenIds, batch), null);
+    default Hosted encodeTextHosted(long[] tokenIds, long[] mask, int batch) throws BackendException {
+        return new Hosted(encodeText(tokenIds, mask, batch), null);
     }
 
     /** {@link #decode}, and the pool that ran the decoder (null by default). */

@@ -6,6 +6,7 @@ import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.proto.generation.Plan;
 import dev.flowblend.proto.generation.Segment;
 import dev.flowblend.runtime.Manifest;
+import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.Tokenizer;
 import dev.flowblend.runtime.VideoSize;
 import java.util.ArrayList;
@@ -52,9 +53,9 @@ final class GenerationRequests {
         }
         checkLength("prompt", r.getPrompt());
         checkLength("negative_prompt", r.getNegativePrompt());
-        long[] ids = tokens("prompt", prompt);
+        TokenizedPrompt ids = tokens("prompt", prompt);
         // an empty negative prompt takes the family's (WAN's pipelines have one; the bundled family's is empty)
-        long[] neg = tokens("negative_prompt", r.getNegativePrompt().isEmpty() ? conventions.negativePrompt()
+        TokenizedPrompt neg = tokens("negative_prompt", r.getNegativePrompt().isEmpty() ? conventions.negativePrompt()
                 : r.getNegativePrompt());
         int steps = r.getSteps() == 0 ? conventions.defaultSteps() : r.getSteps();
         if (r.getSteps() < 0 || steps > limits.maxSteps()) {
@@ -131,7 +132,7 @@ final class GenerationRequests {
         }
     }
 
-    private long[] tokens(String field, String text) throws Invalid {
+    private TokenizedPrompt tokens(String field, String text) throws Invalid {
         try {
             return prompts.tokens(text);
         } catch (Tokenizer.PromptException e) {

@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.VideoSize;
 import java.util.Objects;
 
@@ -8,11 +9,11 @@ import java.util.Objects;
  * and frame rate (null size / fps 0: the family's defaults). Immutable. Guidance 1.0 runs the
  * conditional branch only (batch 1), as diffusers does.
  */
-public record GenerationSpec(String prompt, long[] promptIds, long[] negativeIds, long seed, int steps,
-                             double guidance, StagePlan plan, VideoSize size, int fps) {
+public record GenerationSpec(String prompt, TokenizedPrompt promptTokens, TokenizedPrompt negativeTokens, long seed,
+                             int steps, double guidance, StagePlan plan, VideoSize size, int fps) {
     public GenerationSpec {
-        Objects.requireNonNull(promptIds, "promptIds");
-        Objects.requireNonNull(negativeIds, "negativeIds");
+        Objects.requireNonNull(promptTokens, "promptTokens");
+        Objects.requireNonNull(negativeTokens, "negativeTokens");
         Objects.requireNonNull(plan, "plan");
         if (steps < 1) {
             throw new IllegalArgumentException("steps is " + steps + "; must be >= 1");
@@ -26,9 +27,9 @@ public record GenerationSpec(String prompt, long[] promptIds, long[] negativeIds
     }
 
     /** At the family's default size and frame rate. */
-    public GenerationSpec(String prompt, long[] promptIds, long[] negativeIds, long seed, int steps, double guidance,
-                          StagePlan plan) {
-        this(prompt, promptIds, negativeIds, seed, steps, guidance, plan, null, 0);
+    public GenerationSpec(String prompt, TokenizedPrompt promptTokens, TokenizedPrompt negativeTokens, long seed, int steps,
+                          double guidance, StagePlan plan) {
+        this(prompt, promptTokens, negativeTokens, seed, steps, guidance, plan, null, 0);
     }
 
     public boolean usesGuidance() {

@@ -84,7 +84,7 @@ public final class Generator {
         String[] pools = resolve(spec.plan(), spec.steps(), size);
         long t0 = System.nanoTime();
         EncoderPool encoder = new EncoderPool(backend);
-        Conditioning cond = prompts.encode(encoder, spec.promptIds(), spec.negativeIds(), spec.usesGuidance())
+        Conditioning cond = prompts.encode(encoder, spec.promptTokens(), spec.negativeTokens(), spec.usesGuidance())
                 .as(contextWire);
         long t1 = System.nanoTime();
         Map<String, List<Integer>> served = new LinkedHashMap<>();
@@ -147,8 +147,8 @@ public final class Generator {
         }
 
         @Override
-        public float[] encodeText(long[] tokenIds, int batch) throws BackendException {
-            Hosted h = backend.encodeTextHosted(tokenIds, batch);
+        public float[] encodeText(long[] tokenIds, long[] mask, int batch) throws BackendException {
+            Hosted h = backend.encodeTextHosted(tokenIds, mask, batch);
             pool = h.pool();
             return h.values();
         }

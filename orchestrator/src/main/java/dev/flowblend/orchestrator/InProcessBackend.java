@@ -7,6 +7,7 @@ import dev.flowblend.runtime.RuntimeOptions;
 import dev.flowblend.runtime.TensorSpec;
 import dev.flowblend.runtime.Tensors;
 import dev.flowblend.runtime.VideoSize;
+import dev.flowblend.runtime.Wire;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -60,11 +61,19 @@ public final class InProcessBackend implements Backend {
         return m;
     }
 
+    /** The ids, and the mask where the encoder declares an attention_mask input. */
     @Override
-    public float[] encodeText(long[] tokenIds, int batch) throws BackendException {
+    public float[] encodeText(long[] tokenIds, long[] mask, int batch) throws BackendException {
+        List<java.nio.ByteBuffer> in = new ArrayList<>();
+        for (TensorSpec t : textEncoder.spec().inputs()) {
+            if (t.name().equals(Wire.ATTENTION_MASK) && mask == null) {
+                throw new BackendException(BackendException.Kind.INTERNAL, "text encoder '" + textEncoder.spec().name()
+                        + "' takes '" + Wire.ATTENTION_MASK + "' but no mask was given");
+            }
+            in.add(Tensors.direct(t.name().equals(Wire.ATTENTION_MASK) ? mask : tokenIds));
+        }
         try {
-            return Tensors.floats(textEncoder.run(List.of(Tensors.direct(tokenIds)), batch).get(0),
-                    textEncoder.spec().outputs().get(0).dtype());
+            return Tensors.floats(textEncoder.run(in, batch).get(0), textEncoder.spec().outputs().get(0).dtype());
         } catch (Exception e) {
             throw new BackendException(BackendException.Kind.INTERNAL, "text encoder failed: " + e, e);
         }

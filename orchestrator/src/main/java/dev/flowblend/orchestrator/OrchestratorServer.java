@@ -39,7 +39,9 @@ import java.util.logging.Logger;
  *
  * <p>Close order: health NOT_SERVING; stop accepting calls; let running generations finish (up to
  * drain_seconds; those still running or queued then end UNAVAILABLE with a retry hint); stop the
- * generation executor; stop the health-only port; close the pools' channels; stop the scheduler.
+ * generation executor; stop the health-only port; close the pools' channels; close the tokenizer
+ * (owned here, lent to the PromptEncoder; an encode still in flight finishes first, a later one is
+ * refused); stop the scheduler.
  */
 public final class OrchestratorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(OrchestratorServer.class.getName());
@@ -57,6 +59,7 @@ public final class OrchestratorServer implements AutoCloseable {
     private ScheduledExecutorService scheduler;
     private ThreadPoolExecutor generations;
     private RemoteBackend backend;
+    private Tokenizer tokenizer;
     private Server server;
 
     /**
@@ -132,7 +135,8 @@ public final class OrchestratorServer implements AutoCloseable {
         LOG.info(Event.of("orchestrator_starting").with("pools", config.pools().stream()
                 .map(OrchestratorConfig.PoolConfig::name).toList()).with("default_plan", config.defaultPlan()).toString());
         backend = new RemoteBackend(family, config, channels, scheduler, WorkerPool.Resolver.SYSTEM, metrics);
-        PromptEncoder prompts = new PromptEncoder(Tokenizer.load(family), config.promptCacheEntries());
+        tokenizer = Tokenizer.load(family);
+        PromptEncoder prompts = new PromptEncoder(tokenizer, config.promptCacheEntries());
         metrics.bindPrompts(prompts);
         Generator generator = new Generator(family, backend, prompts);
         Map<String, StagePlan> plans = new HashMap<>(StagePlan.PRESETS);
@@ -228,6 +232,9 @@ public final class OrchestratorServer implements AutoCloseable {
             }
             if (backend != null) {
                 backend.close();
+            }
+            if (tokenizer != null) {
+                tokenizer.close();
             }
             if (scheduler != null) {
                 scheduler.shutdownNow();

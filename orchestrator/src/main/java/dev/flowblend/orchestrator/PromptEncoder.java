@@ -2,29 +2,18 @@ package dev.flowblend.orchestrator;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.Tokenizer;
-import java.util.Arrays;
 
 /**
- * Prompt to conditioning: tokenize with the family's vocabulary, run the text encoder (on the
+ * Prompt to conditioning: tokenize with the family's tokenizer, run the text encoder (on the
  * backend, i.e. the pool that hosts it), and cache the resulting contexts with Caffeine, keyed by
- * token ids, so repeated prompts skip the encoder. Thread-safe.
+ * the tokenized prompt (ids and mask), so repeated prompts skip the encoder. Thread-safe. Borrows
+ * its tokenizer: whoever made it closes it, once this encoder is no longer used.
  */
 public final class PromptEncoder {
     private final Tokenizer tokenizer;
-    private final Cache<Key, float[]> cache;
-
-    private record Key(long[] ids) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(k.ids, ids);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(ids);
-        }
-    }
+    private final Cache<TokenizedPrompt, float[]> cache;
 
     public PromptEncoder(Tokenizer tokenizer, long cacheEntries) {
         this.tokenizer = tokenizer;
@@ -35,13 +24,13 @@ public final class PromptEncoder {
         return tokenizer;
     }
 
-    /** Token ids of the prompt; the exception message names the problem ("has unknown word 'x'"). */
-    public long[] tokens(String prompt) throws Tokenizer.PromptException {
+    /** The prompt's ids and mask; the exception message names the problem ("has unknown word 'x'"). */
+    public TokenizedPrompt tokens(String prompt) throws Tokenizer.PromptException {
         return tokenizer.encode(prompt);
     }
 
     /** Conditioning for a generation: [cond, uncond] with guidance, [cond] without. */
-    public Conditioning encode(Backend backend, long[] prompt, long[] negative, boolean guidance)
+    public Conditioning encode(Backend backend, TokenizedPrompt prompt, TokenizedPrompt negative, boolean guidance)
             throws BackendException {
         float[] cond = context(backend, prompt);
         if (!guidance) {
@@ -58,7 +47,8 @@ public final class PromptEncoder {
      * Conditioning for several samples sharing one negative prompt: [cond_1..cond_S, uncond x S]
      * with guidance, [cond_1..cond_S] without (the layout {@link Sampler} expects).
      */
-    public Conditioning encodeBatch(Backend backend, java.util.List<long[]> prompts, long[] negative, boolean guidance)
+    public Conditioning encodeBatch(Backend backend, java.util.List<TokenizedPrompt> prompts, TokenizedPrompt negative,
+                                    boolean guidance)
             throws BackendException {
         int s = prompts.size();
         float[] first = context(backend, prompts.get(0));
@@ -76,14 +66,13 @@ public final class PromptEncoder {
         return Conditioning.of(all, guidance ? 2 * s : s);
     }
 
-    private float[] context(Backend backend, long[] ids) throws BackendException {
-        Key key = new Key(ids);
-        float[] hit = cache.getIfPresent(key);
+    private float[] context(Backend backend, TokenizedPrompt prompt) throws BackendException {
+        float[] hit = cache.getIfPresent(prompt);
         if (hit != null) {
             return hit;
         }
-        float[] ctx = backend.encodeText(ids, 1);
-        cache.put(key, ctx);
+        float[] ctx = backend.encodeText(prompt.ids(), prompt.mask(), 1);
+        cache.put(prompt, ctx);
         return ctx;
     }
 

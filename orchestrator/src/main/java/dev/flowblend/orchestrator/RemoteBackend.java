@@ -105,19 +105,28 @@ public final class RemoteBackend implements Backend {
     }
 
     @Override
-    public float[] encodeText(long[] tokenIds, int batch) throws BackendException {
-        return encodeTextHosted(tokenIds, batch).values();
+    public float[] encodeText(long[] tokenIds, long[] mask, int batch) throws BackendException {
+        return encodeTextHosted(tokenIds, mask, batch).values();
     }
 
-    /** On the first of text_encoder_pools that can serve it. */
+    /**
+     * On the first of text_encoder_pools that can serve it: every input the encoder declares,
+     * input_ids and, where declared, attention_mask (a stock server, too, gets exactly those).
+     */
     @Override
-    public Hosted encodeTextHosted(long[] tokenIds, int batch) throws BackendException {
+    public Hosted encodeTextHosted(long[] tokenIds, long[] mask, int batch) throws BackendException {
         ModelEntry encoder = family.byName(textEncoderModel).orElseThrow();
-        TensorSpec in = encoder.inputs().get(0);
-        ByteString ids = ByteString.copyFrom(Tensors.bytes(tokenIds));
+        ModelInferRequest.Builder req = request(textEncoderModel);
+        for (TensorSpec in : encoder.inputs()) {
+            boolean isMask = in.name().equals(Wire.ATTENTION_MASK);
+            if (isMask && mask == null) {
+                throw new BackendException(BackendException.Kind.INTERNAL, "text encoder '" + textEncoderModel
+                        + "' takes '" + Wire.ATTENTION_MASK + "' but no mask was given");
+            }
+            req.addInputs(input(in, batch)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(isMask ? mask : tokenIds)));
+        }
         return hosted(textEncoderModel, config.textEncoderPools(), encoder.outputs().get(0).dtype(),
-                pool -> call(pool, request(textEncoderModel)
-                .addInputs(input(in, batch)).addRawInputContents(ids), null));
+                pool -> call(pool, req, null));
     }
 
     @Override

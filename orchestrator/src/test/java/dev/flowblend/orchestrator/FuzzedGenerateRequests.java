@@ -24,7 +24,10 @@ final class FuzzedGenerateRequests {
     private FuzzedGenerateRequests() {
     }
 
-    /** GenerationRequests as OrchestratorServer makes it: default limits, the preset plans, flowblending by default. */
+    /**
+     * GenerationRequests as OrchestratorServer makes it: default limits, the preset plans, flowblending
+     * by default. Its tokenizer lives as long as the test JVM (callers keep one parser per class).
+     */
     static GenerationRequests parser(ModelFamily family) {
         Generator generator = new Generator(family, new PoolsOnly(), new PromptEncoder(Tokenizer.load(family), 64));
         return new GenerationRequests(generator, OrchestratorConfig.Limits.DEFAULT, StagePlan.PRESETS,
@@ -91,7 +94,7 @@ final class FuzzedGenerateRequests {
                 StagePlan.SMALL, "velocity-small");
 
         @Override
-        public float[] encodeText(long[] tokenIds, int batch) {
+        public float[] encodeText(long[] tokenIds, long[] mask, int batch) {
             throw new UnsupportedOperationException("request parsing runs no model");
         }
 

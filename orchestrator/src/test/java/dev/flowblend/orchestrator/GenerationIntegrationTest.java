@@ -136,8 +136,9 @@ class GenerationIntegrationTest {
     @Test
     void generate_overGrpc_bitwiseEqualToInProcessRun() throws Exception {
         float[] remote = frames(result(cluster.generate(request("flowblending").build())));
-        try (InProcessBackend local = InProcessBackend.largeSmall(TestCluster.FAMILY, RuntimeOptions.cpu(1))) {
-            PromptEncoder prompts = new PromptEncoder(Tokenizer.load(TestCluster.FAMILY), 16);
+        try (InProcessBackend local = InProcessBackend.largeSmall(TestCluster.FAMILY, RuntimeOptions.cpu(1));
+             Tokenizer tokenizer = Tokenizer.load(TestCluster.FAMILY)) {
+            PromptEncoder prompts = new PromptEncoder(tokenizer, 16);
             Generator g = new Generator(TestCluster.FAMILY, local, prompts);
             GenerationSpec spec = new GenerationSpec("a red circle moving right", prompts.tokens("a red circle moving right"),
                     prompts.tokens(""), 7, 50, TestCluster.FAMILY.conventions().defaultGuidanceScale(),

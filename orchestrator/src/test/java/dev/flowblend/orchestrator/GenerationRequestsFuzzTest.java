@@ -48,7 +48,7 @@ class GenerationRequestsFuzzTest {
         assertTrue(spec.steps() >= 1 && spec.steps() <= l.maxSteps(), () -> "steps " + spec.steps());
         assertTrue(spec.guidance() >= 1 && spec.guidance() <= l.maxGuidanceScale(), () -> "guidance " + spec.guidance());
         assertTrue(!spec.prompt().isBlank() && r.getPrompt().length() <= l.maxPromptChars());
-        assertEquals(16, spec.promptIds().length, "token ids are padded to the encoder's length");
+        assertEquals(16, spec.promptTokens().ids().length, "token ids are padded to the encoder's length");
         assertTrue(Integer.toUnsignedLong(r.getVideoScale()) <= 16);
     }
 }

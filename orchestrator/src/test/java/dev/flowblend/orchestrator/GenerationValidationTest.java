@@ -49,7 +49,7 @@ class GenerationValidationTest {
                 Arguments.of("empty prompt", ok().setPrompt("   "), "prompt is empty"),
                 Arguments.of("oversized prompt", ok().setPrompt("a ".repeat(600)), "prompt has 1200 characters; the limit is 1000"),
                 Arguments.of("too many words", ok().setPrompt("a red red red red red red red red red red red red red red red circle"),
-                        "prompt has 17 words; the limit is 16"),
+                        "prompt has 17 tokens; the limit is 16"),
                 Arguments.of("unknown word", ok().setPrompt("a purple circle moving right"), "prompt has unknown word 'purple'"),
                 Arguments.of("unknown word in negative", ok().setNegativePrompt("blurry"), "negative_prompt has unknown word 'blurry'"),
                 Arguments.of("steps too many", ok().setSteps(5000), "steps is 5000; must be 1 to 1000"),

@@ -24,7 +24,7 @@ class SamplerTest {
         int failAt = -1;
 
         @Override
-        public float[] encodeText(long[] ids, int batch) {
+        public float[] encodeText(long[] ids, long[] mask, int batch) {
             return new float[batch];
         }
 

@@ -39,6 +39,8 @@ final class StockOipServer extends GRPCInferenceServiceGrpc.GRPCInferenceService
     private final boolean streams;
     private final Server server;
     final AtomicInteger calls = new AtomicInteger();
+    /** The input names of the last request, in the order sent. */
+    volatile List<String> lastInputs = List.of();
 
     StockOipServer(ModelEntry spec, OnnxModel model, boolean streams) throws IOException {
         this.spec = spec;
@@ -106,6 +108,7 @@ final class StockOipServer extends GRPCInferenceServiceGrpc.GRPCInferenceService
 
     private ModelInferResponse infer(ModelInferRequest r) throws StatusException {
         calls.incrementAndGet();
+        lastInputs = r.getInputsList().stream().map(ModelInferRequest.InferInputTensor::getName).toList();
         if (!r.getModelName().equals(spec.name())) {
             throw invalid("unknown model '" + r.getModelName() + "'");
         }

@@ -49,8 +49,9 @@ class StockOipWorkerTest {
             assertEquals(20, stock.calls.get(), "one call per small step, each accepted");
             float[] remote = Tensors.floats(r.getFrames().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
 
-            try (InProcessBackend local = InProcessBackend.largeSmall(TestCluster.FAMILY, RuntimeOptions.cpu(1))) {
-                PromptEncoder prompts = new PromptEncoder(Tokenizer.load(TestCluster.FAMILY), 16);
+            try (InProcessBackend local = InProcessBackend.largeSmall(TestCluster.FAMILY, RuntimeOptions.cpu(1));
+                 Tokenizer tokenizer = Tokenizer.load(TestCluster.FAMILY)) {
+                PromptEncoder prompts = new PromptEncoder(tokenizer, 16);
                 Generator g = new Generator(TestCluster.FAMILY, local, prompts);
                 GenerationSpec spec = new GenerationSpec(prompt, prompts.tokens(prompt), prompts.tokens(""), 7, 50,
                         TestCluster.FAMILY.conventions().defaultGuidanceScale(), StagePlan.PRESETS.get("flowblending"));

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 final class TestCluster implements AutoCloseable {
     static final ModelFamily FAMILY = ModelFamily.load(ModelFamily.defaultDirectory());
 
+    final ModelFamily family;
     final List<WorkerServer> workers = new ArrayList<>();
     /** What the orchestrator recorded. */
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -62,6 +63,13 @@ final class TestCluster implements AutoCloseable {
 
     TestCluster(boolean loopback, Layout layout, OrchestratorConfig.Limits limits,
                 OrchestratorConfig.Security security) throws IOException {
+        this(loopback, FAMILY, layout, limits, security);
+    }
+
+    /** The layout serving {@code family} (every worker and the orchestrator load it). */
+    TestCluster(boolean loopback, ModelFamily family, Layout layout, OrchestratorConfig.Limits limits,
+                OrchestratorConfig.Security security) throws IOException {
+        this.family = family;
         List<String> large = layout.largeEndpoints().isEmpty() ? List.of(startWorker(loopback, "large-0",
                 List.of("velocity-large", "text-encoder", "decoder"))) : layout.largeEndpoints();
         List<String> small = new ArrayList<>(layout.extraSmallEndpoints());
@@ -74,7 +82,7 @@ final class TestCluster implements AutoCloseable {
                 layout.hostPools(), layout.hostPools(), null, Map.of(), limits, 0, 2, 0, 0, 5, null, null, null, null,
                 security);
         String name = InProcessServerBuilder.generateName();
-        orchestrator = new OrchestratorServer(config, FAMILY,
+        orchestrator = new OrchestratorServer(config, family,
                 loopback ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                         : InProcessServerBuilder.forName(name),
                 loopback ? OrchestratorServer.nettyChannels(64 << 20)
@@ -88,7 +96,7 @@ final class TestCluster implements AutoCloseable {
         WorkerConfig c = new WorkerConfig(name, name.substring(0, name.indexOf('-')), "127.0.0.1", 0, null, models,
                 RuntimeOptions.cpu(1), null, null, 0, 5, 0, null, null, WorkerConfig.Security.PLAINTEXT);
         String inproc = "inproc-" + InProcessServerBuilder.generateName() + ":0";  // host:port-shaped, as pools require
-        WorkerServer w = new WorkerServer(c, FAMILY, loopback
+        WorkerServer w = new WorkerServer(c, family, loopback
                 ? NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)) : InProcessServerBuilder.forName(inproc))
                 .start();
         workers.add(w);

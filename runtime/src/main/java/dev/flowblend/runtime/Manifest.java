@@ -180,9 +180,36 @@ public record Manifest(String family, List<ModelEntry> models, Conventions conve
     public record SizeSpec(String name, int frames, int height, int width, Double sigmaShift) {
     }
 
-    /** How prompts become token ids for the text encoder. */
+    /**
+     * How prompts become the text encoder's inputs ({@link Tokenizer}): {@code tokenizer} names the
+     * family's Hugging Face tokenizer.json (relative to the manifest), {@code tokenizer_sha256} its
+     * checksum (checked at load, as the models' are), {@code max_tokens} the encoder's sequence
+     * length (prompts are padded to it with {@code pad_id}; longer ones are refused),
+     * {@code context_dim} the width of a context row, {@code null_prompt} the text of the
+     * unconditional branch (default empty).
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record TextSpec(String vocabulary, int maxTokens, long padId, int contextDim, String nullPrompt) {
+    public record TextSpec(String tokenizer, String tokenizerSha256, int maxTokens, long padId, int contextDim,
+                           String nullPrompt) {
+        public TextSpec {
+            if (tokenizer == null || tokenizer.isBlank()) {
+                throw new IllegalArgumentException("text.tokenizer is missing; name the family's tokenizer.json");
+            }
+            if (tokenizerSha256 != null && !tokenizerSha256.matches("[0-9a-fA-F]{64}")) {
+                throw new IllegalArgumentException("text.tokenizer_sha256 is '" + tokenizerSha256
+                        + "'; must be 64 hex digits (the SHA-256 of " + tokenizer + ")");
+            }
+            if (maxTokens < 1) {
+                throw new IllegalArgumentException("text.max_tokens is " + maxTokens + "; must be >= 1");
+            }
+            if (padId < 0) {
+                throw new IllegalArgumentException("text.pad_id is " + padId + "; must be >= 0");
+            }
+            if (contextDim < 1) {
+                throw new IllegalArgumentException("text.context_dim is " + contextDim + "; must be >= 1");
+            }
+            nullPrompt = nullPrompt == null ? "" : nullPrompt;
+        }
     }
 
     /**

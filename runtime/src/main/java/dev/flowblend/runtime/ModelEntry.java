@@ -5,7 +5,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import java.util.Objects;
 
-/** One model of a family, as manifest.json lists it. Immutable. */
+/**
+ * One model of a family, as manifest.json lists it. {@code external_data} lists the files that hold
+ * the model's weights outside the .onnx file (ONNX external data, as every model over 2 GB has),
+ * each with its checksum; ONNX Runtime reads them itself, relative to the model file. Immutable.
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ModelEntry(
         String name,
@@ -15,7 +19,8 @@ public record ModelEntry(
         long params,
         @JsonProperty("flops_per_sample") long flopsPerSample,
         List<TensorSpec> inputs,
-        List<TensorSpec> outputs) {
+        List<TensorSpec> outputs,
+        @JsonProperty("external_data") List<ExternalData> externalData) {
 
     public ModelEntry {
         Objects.requireNonNull(name, "model name");
@@ -29,6 +34,16 @@ public record ModelEntry(
         }
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
+        externalData = externalData == null ? List.of() : List.copyOf(externalData);
+    }
+
+    /**
+     * One external data file of a model: its path relative to the family directory (ONNX's
+     * {@code location} resolves against the model file's directory, so it sits next to the model)
+     * and its sha256. {@link ModelFamily#load} checks both.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record ExternalData(String file, String sha256) {
     }
 
     public TensorSpec input(String inputName) {

@@ -42,7 +42,11 @@ public final class OnnxModel implements AutoCloseable {
         };
     }
 
-    /** Loads a family member; the exception names the model and the runtime's reason. */
+    /**
+     * Loads a family member; the exception names the model and the runtime's reason. The session is
+     * created from the model's path, so ONNX Runtime reads (on CPU: maps) the model's external data
+     * files itself, relative to the model file; no weights pass through the Java heap.
+     */
     public static OnnxModel load(ModelFamily family, ModelEntry spec, RuntimeOptions options) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {

@@ -39,6 +39,13 @@ public final class Wire {
     public static final String GUIDANCE_SCALE = "guidance_scale";
     /** ServerMetadata extension of workers that take {@link #GUIDANCE_SCALE}. */
     public static final String GUIDANCE_EXTENSION = "flowblend-guidance";
+    /** The text encoder's inputs: token ids, int64 [B, text.max_tokens] (every text encoder takes it). */
+    public static final String INPUT_IDS = "input_ids";
+    /**
+     * The text encoder's optional attention mask, int64 [B, text.max_tokens], 1 for a prompt's
+     * tokens and 0 for padding; sent only to a text encoder whose manifest entry declares it.
+     */
+    public static final String ATTENTION_MASK = "attention_mask";
     /** Trailer of a unary call refused because its context_id is not cached; the value is the id. */
     public static final String CONTEXT_MISS_TRAILER = "flowblend-context-miss";
 

@@ -145,7 +145,7 @@ final class InferRequests {
                 throw InferException.invalid("input '" + t.name() + "' has " + bytes.size() + " bytes; shape "
                         + in.getShapeList() + " of " + t.dtype().wireName() + " needs " + want);
             }
-            checkValues(t, bytes, hosted.int64Limit());
+            checkValues(t, bytes, hosted.int64Limits().get(t.name()));
             given.put(t.name(), bytes);
             shapes.put(t.name(), shape);
         }
@@ -334,7 +334,8 @@ final class InferRequests {
         return ByteString.copyFrom(Tensors.bytes(a));
     }
 
-    private static void checkValues(TensorSpec t, ByteString bytes, long int64Limit) throws InferException {
+    /** Floating inputs finite; an int64 input with a limit in [0, limit) (see {@link HostedModel#int64Limits}). */
+    private static void checkValues(TensorSpec t, ByteString bytes, Long int64Limit) throws InferException {
         ByteBuffer b = bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         if (t.dtype().floating()) {
             int bad = Tensors.firstNonFinite(b, t.dtype());
@@ -342,16 +343,24 @@ final class InferRequests {
                 throw InferException.invalid("input '" + t.name() + "' element " + bad + " is "
                         + Tensors.element(b, t.dtype(), bad) + "; inputs must be finite");
             }
-        } else if (t.dtype() == DType.INT64 && int64Limit > 0) {
+        } else if (t.dtype() == DType.INT64 && int64Limit != null) {
             var l = b.asLongBuffer();
             for (int i = 0; i < l.remaining(); i++) {
                 long v = l.get(i);
                 if (v < 0 || v >= int64Limit) {
-                    throw InferException.invalid("input '" + t.name() + "' element " + i + " is " + v
-                            + "; must be in [0, " + int64Limit + ")");
+                    throw InferException.invalid("input '" + t.name() + "' element " + i + " is " + v + "; "
+                            + accepted(t.name(), int64Limit));
                 }
             }
         }
+    }
+
+    private static String accepted(String input, long limit) {
+        if (input.equals(Wire.ATTENTION_MASK)) {
+            return "must be 0 or 1 (1 for a token, 0 for padding)";
+        }
+        String what = input.equals(Wire.INPUT_IDS) ? " (the token ids of the family's tokenizer)" : "";
+        return "must be in [0, " + limit + ")" + what;
     }
 
     private static List<Integer> requestedOutputs(ModelInferRequest req, ModelEntry spec) throws InferException {

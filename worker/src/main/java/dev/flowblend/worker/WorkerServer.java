@@ -6,7 +6,6 @@ import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.OnnxModel;
-import dev.flowblend.runtime.Tokenizer;
 import dev.flowblend.security.Caller;
 import dev.flowblend.telemetry.Event;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -95,8 +94,7 @@ public final class WorkerServer implements AutoCloseable {
                                 + family.models().stream().map(ModelEntry::name).toList()));
                 OnnxModel model = OnnxModel.load(family, entry, config.runtime());
                 loaded.add(model);
-                long int64Limit = entry.role().equals(ModelFamily.ROLE_TEXT_ENCODER)
-                        ? Tokenizer.load(family).vocabularySize() : 0;
+                Map<String, Long> int64Limits = HostedModel.int64Limits(entry, family);
                 WorkerMetrics.Model meters = metrics.model(name);
                 DynamicBatcher batcher = new DynamicBatcher(name, entry.inputs(), entry.outputs(), model::run,
                         config.batching(), r -> {
@@ -104,7 +102,7 @@ public final class WorkerServer implements AutoCloseable {
                             t.setDaemon(true);
                             return t;
                         }, System::nanoTime, meters::batchRan);
-                hosted.put(name, new HostedModel(entry, batcher, int64Limit, meters));
+                hosted.put(name, new HostedModel(entry, batcher, int64Limits, meters));
             }
             ConditioningCache cache = new ConditioningCache(config.contextCache(), Ticker.systemTicker());
             metrics.bindCache(cache);

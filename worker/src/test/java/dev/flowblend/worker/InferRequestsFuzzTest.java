@@ -12,7 +12,6 @@ import dev.flowblend.proto.inference.ModelInferRequest;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.TensorSpec;
-import dev.flowblend.runtime.Tokenizer;
 import io.grpc.Status;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -33,7 +32,7 @@ class InferRequestsFuzzTest {
 
     private static final ModelFamily FAMILY = ModelFamily.load(ModelFamily.defaultDirectory());
     private static final List<HostedModel> HOSTED = FAMILY.models().stream().map(e -> new HostedModel(e, null,
-            e.role().equals(ModelFamily.ROLE_TEXT_ENCODER) ? Tokenizer.load(FAMILY).vocabularySize() : 0, null))
+            HostedModel.int64Limits(e, FAMILY), null))
             .toList();
     private static final InferRequests REQUESTS = new InferRequests(new ConditioningCache(
             new WorkerConfig.ContextCache(1 << 20, 600), Ticker.systemTicker()), MAX_BATCH, FAMILY.conventions().videoSizes());

@@ -172,9 +172,8 @@ class WorkerNetworkFuzzTest {
             new InferRequests(new ConditioningCache(new WorkerConfig.ContextCache(CACHE_BYTES, 600),
                     com.github.benmanes.caffeine.cache.Ticker.systemTicker()), InferRequestsFuzzTest.MAX_BATCH,
                     ModelFamily.load(ModelFamily.defaultDirectory()).conventions().videoSizes())
-                    .parse(r, new HostedModel(spec, null, spec.role().equals(ModelFamily.ROLE_TEXT_ENCODER)
-                            ? dev.flowblend.runtime.Tokenizer.load(ModelFamily.load(ModelFamily.defaultDirectory()))
-                            .vocabularySize() : 0, null), "fuzz");
+                    .parse(r, new HostedModel(spec, null, HostedModel.int64Limits(spec,
+                            ModelFamily.load(ModelFamily.defaultDirectory())), null), "fuzz");
             return true;
         } catch (InferException e) {
             return e.code() == Status.Code.FAILED_PRECONDITION;  // a context id the worker had cached
