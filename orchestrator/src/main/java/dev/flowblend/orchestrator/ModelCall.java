@@ -300,7 +300,7 @@ final class ModelCall {
         if (!ours) {
             c.clearParameters();
         }
-        return c.addInputs(RemoteBackend.input(ctx.spec(), ctx.batch()))
+        return c.addInputs(InferMessages.input(ctx.spec(), ctx.batch()))
                 .addRawInputContents(UnsafeByteOperations.unsafeWrap(ctx.conditioning().as(ctx.spec().dtype()).wireBytes()))
                 .build();
     }

@@ -2,11 +2,8 @@ package dev.flowblend.orchestrator;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import dev.flowblend.proto.inference.InferParameter;
 import dev.flowblend.proto.inference.ModelInferRequest;
-import dev.flowblend.proto.inference.ModelInferResponse;
 import dev.flowblend.runtime.DType;
-import dev.flowblend.runtime.Guidance;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.TensorSpec;
@@ -17,8 +14,6 @@ import dev.flowblend.telemetry.Event;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,14 +111,14 @@ public final class RemoteBackend implements Backend {
     @Override
     public Hosted encodeTextHosted(long[] tokenIds, long[] mask, int batch) throws BackendException {
         ModelEntry encoder = family.byName(textEncoderModel).orElseThrow();
-        ModelInferRequest.Builder req = request(textEncoderModel);
+        ModelInferRequest.Builder req = InferMessages.request(textEncoderModel);
         for (TensorSpec in : encoder.inputs()) {
             boolean isMask = in.name().equals(Wire.ATTENTION_MASK);
             if (isMask && mask == null) {
                 throw new BackendException(BackendException.Kind.INTERNAL, "text encoder '" + textEncoderModel
                         + "' takes '" + Wire.ATTENTION_MASK + "' but no mask was given");
             }
-            req.addInputs(input(in, batch)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(isMask ? mask : tokenIds)));
+            req.addInputs(InferMessages.input(in, batch)).addRawInputContents(ByteString.copyFrom(Tensors.bytes(isMask ? mask : tokenIds)));
         }
         return hosted(textEncoderModel, config.textEncoderPools(), encoder.outputs().get(0).dtype(),
                 pool -> call(pool, req, null));
@@ -146,7 +141,7 @@ public final class RemoteBackend implements Backend {
         TensorSpec in = decoder.inputs().get(0);
         ByteString x = UnsafeByteOperations.unsafeWrap(Tensors.bytes(latent, in.dtype()));
         return hosted(decoderModel, config.decoderPools(), decoder.outputs().get(0).dtype(), pool -> call(pool,
-                request(decoderModel).addInputs(input(in, batch, binding(size))).addRawInputContents(x), null));
+                InferMessages.request(decoderModel).addInputs(InferMessages.input(in, batch, binding(size))).addRawInputContents(x), null));
     }
 
     private Map<String, Long> binding(VideoSize size) {
@@ -160,7 +155,7 @@ public final class RemoteBackend implements Backend {
             LOG.info(Event.of("model_fallback").with("model", model).with("pool", hosts.get(0)).with("served", s.pool())
                     .with("reason", s.reason()).toString());
         }
-        return new Hosted(floats(s.value().response(), out), s.pool());
+        return new Hosted(InferMessages.floats(s.value().response(), out), s.pool());
     }
 
     /**
@@ -249,50 +244,22 @@ public final class RemoteBackend implements Backend {
                                                    int batch, Map<String, Long> binding, Once once) {
         WorkerPool p = pools.get(pool);
         ModelEntry model = family.byName(p.model()).orElseThrow();
-        List<TensorSpec> specs = model.inputs();
         TensorSpec ctxSpec = model.input("context");
         Conditioning cond = ctxSpec == null ? conditioning : conditioning.as(ctxSpec.dtype());
-        ModelInferRequest.Builder req = request(p.model())
-                .putParameters(Wire.CONTEXT_ID, InferParameter.newBuilder().setStringParam(cond.id()).build());
-        for (TensorSpec t : specs) {
-            switch (t.name()) {
-                case "latent" -> req.addInputs(input(t, batch, binding)).addRawInputContents(latent.get(t.dtype()));
-                case "timestep" -> req.addInputs(input(t, batch, binding)).addRawInputContents(timesteps.get(t.dtype()));
-                case "context" -> { } // added per endpoint: only where it is not cached yet
-                default -> {
-                    return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.INTERNAL, "model '"
-                            + p.model() + "' has input '" + t.name() + "' that flowblend does not know how to fill"));
-                }
-            }
-        }
-        ModelInferRequest.Builder guided = null;
-        if (once != null) {
-            guided = request(p.model())
-                    .putParameters(Wire.CONTEXT_ID, InferParameter.newBuilder().setStringParam(cond.id()).build())
-                    .putParameters(Wire.GUIDANCE_SCALE, InferParameter.newBuilder().setDoubleParam(once.guidance()).build());
-            for (TensorSpec t : specs) {
-                switch (t.name()) {
-                    case "latent" -> guided.addInputs(input(t, once.samples(), binding))
-                            .addRawInputContents(once.latent().get(t.dtype()));
-                    case "timestep" -> guided.addInputs(input(t, once.samples(), binding))
-                            .addRawInputContents(once.timesteps().get(t.dtype()));
-                    default -> { }
-                }
-            }
+        ModelInferRequest.Builder req;
+        ModelInferRequest.Builder guided;
+        try {
+            req = InferMessages.velocity(model, cond.id(), latent, timesteps, batch, binding);
+            guided = once == null ? null : InferMessages.guided(model, cond.id(), once.latent(), once.timesteps(),
+                    once.samples(), binding, once.guidance());
+        } catch (BackendException e) {
+            return CompletableFuture.failedFuture(e);
         }
         DType out = model.outputs().get(0).dtype();
         return call(pool, req, guided, new ModelCall.ContextAttachment(cond, ctxSpec, cond.batch())).thenApply(r -> {
             try {
-                float[] v;
-                if (once != null && !r.guided()) {  // both branches came back: combine them here, as they are read
-                    ByteBuffer both = output(r.response());
-                    v = Guidance.combine(both, out, once.samples(), both.remaining() / out.bytes() / (2 * once.samples()),
-                            once.guidance());
-                } else {
-                    v = floats(r.response(), out);
-                }
-                return new Velocity(v, r.worker(), millis(r.response(), Wire.QUEUE_MICROS),
-                        millis(r.response(), Wire.COMPUTE_MICROS));
+                return InferMessages.velocity(r, out, once == null ? 0 : once.samples(),
+                        once == null ? 0 : once.guidance());
             } catch (BackendException e) {
                 throw new CompletionException(e);
             }
@@ -348,43 +315,6 @@ public final class RemoteBackend implements Backend {
         }
         long budget = Math.max((long) (p * h.multiplier()), TimeUnit.MILLISECONDS.toNanos(h.minMillis()));
         return budget < TimeUnit.MILLISECONDS.toNanos(config.limits().stepTimeoutMillis()) ? budget : -1;
-    }
-
-    private static ModelInferRequest.Builder request(String model) {
-        return ModelInferRequest.newBuilder().setModelName(model);
-    }
-
-    static ModelInferRequest.InferInputTensor input(TensorSpec t, int batch) {
-        return input(t, batch, Map.of());
-    }
-
-    /** The input's header for {@code batch} samples, its size symbols bound by {@code binding}. */
-    static ModelInferRequest.InferInputTensor input(TensorSpec t, int batch, Map<String, Long> binding) {
-        ModelInferRequest.InferInputTensor.Builder b = ModelInferRequest.InferInputTensor.newBuilder()
-                .setName(t.name()).setDatatype(t.dtype().wireName());
-        for (long d : t.withBatch(batch, binding)) {
-            b.addShape(d);
-        }
-        return b.build();
-    }
-
-    /** A worker-reported duration; 0 when the worker does not report it (e.g. a stock OIP server). */
-    private static double millis(ModelInferResponse r, String parameter) {
-        InferParameter p = r.getParametersMap().get(parameter);
-        return p == null ? 0 : p.getInt64Param() / 1e3;
-    }
-
-    /** The first output, widened from {@code type} to floats. */
-    private static float[] floats(ModelInferResponse r, DType type) throws BackendException {
-        return Tensors.floats(output(r), type);
-    }
-
-    /** The first output's bytes, little-endian. */
-    private static ByteBuffer output(ModelInferResponse r) throws BackendException {
-        if (r.getRawOutputContentsCount() < 1) {
-            throw new BackendException(BackendException.Kind.INTERNAL, "worker returned no raw_output_contents");
-        }
-        return r.getRawOutputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override
