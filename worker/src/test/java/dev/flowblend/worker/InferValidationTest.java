@@ -8,13 +8,9 @@ import com.google.protobuf.ByteString;
 import dev.flowblend.proto.inference.GRPCInferenceServiceGrpc;
 import dev.flowblend.proto.inference.InferTensorContents;
 import dev.flowblend.proto.inference.ModelInferRequest;
-import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.Tensors;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,25 +18,20 @@ import org.junit.jupiter.api.Test;
 
 /** Client mistakes that used to pass as OK or INTERNAL: each is now refused with the field named. */
 class InferValidationTest {
-    private static WorkerServer server;
-    private static ManagedChannel channel;
+    private static InProcessWorker worker;
     private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
     private static ModelInferRequest golden;
 
     @BeforeAll
     static void start() throws Exception {
-        String name = InProcessServerBuilder.generateName();
-        server = new WorkerServer(WorkerRoles.load("test"), ModelFamily.load(ModelFamily.defaultDirectory()),
-                InProcessServerBuilder.forName(name)).start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-        stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+        worker = InProcessWorker.start(WorkerRoles.load("test"));
+        stub = worker.stub;
         golden = InferenceServiceTest.velocityRequestFrom(Golden.load("velocity-small")).build();
     }
 
     @AfterAll
     static void stop() {
-        channel.shutdownNow();
-        server.close();
+        worker.close();
     }
 
     private static Status refused(ModelInferRequest r) {

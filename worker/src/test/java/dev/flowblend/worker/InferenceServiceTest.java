@@ -14,16 +14,12 @@ import dev.flowblend.proto.inference.ModelInferResponse;
 import dev.flowblend.proto.inference.ModelMetadataRequest;
 import dev.flowblend.proto.inference.ModelMetadataResponse;
 import dev.flowblend.proto.inference.ServerReadyRequest;
-import dev.flowblend.runtime.ModelFamily;
 import dev.flowblend.runtime.Tensors;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -33,26 +29,20 @@ import org.junit.jupiter.api.Test;
 
 /** The worker's Open Inference Protocol surface over in-process transport, with the bundled models. */
 class InferenceServiceTest {
-    private static WorkerServer server;
-    private static ManagedChannel channel;
+    private static InProcessWorker worker;
     private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
     private static Golden golden;
 
     @BeforeAll
     static void start() throws Exception {
-        String name = InProcessServerBuilder.generateName();
-        WorkerConfig config = WorkerRoles.load("test").withBatching(new WorkerConfig.Batching(4, 0, 16));
-        server = new WorkerServer(config, ModelFamily.load(ModelFamily.defaultDirectory()),
-                InProcessServerBuilder.forName(name)).start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-        stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+        worker = InProcessWorker.start(WorkerRoles.load("test").withBatching(new WorkerConfig.Batching(4, 0, 16)));
+        stub = worker.stub;
         golden = Golden.load("velocity-small");
     }
 
     @AfterAll
     static void stop() {
-        channel.shutdownNow();
-        server.close();
+        worker.close();
     }
 
     /** The golden batch-2 velocity request for velocity-small, optionally edited. */
@@ -229,7 +219,7 @@ class InferenceServiceTest {
 
     @Test
     void health_startedWorker_servingAndReady() {
-        HealthCheckResponse h = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.newBuilder()
+        HealthCheckResponse h = HealthGrpc.newBlockingStub(worker.channel).check(HealthCheckRequest.newBuilder()
                 .setService("inference.GRPCInferenceService").build());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING, h.getStatus());
         assertTrue(stub.serverReady(ServerReadyRequest.getDefaultInstance()).getReady());

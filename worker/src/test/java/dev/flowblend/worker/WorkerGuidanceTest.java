@@ -29,26 +29,20 @@ import org.junit.jupiter.api.Test;
 
 /** Guidance on the worker: the latent sent once, one guided velocity back, bitwise what the orchestrator computes. */
 class WorkerGuidanceTest {
-    private static WorkerServer server;
-    private static ManagedChannel channel;
+    private static InProcessWorker worker;
     private static GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub stub;
     private static Golden golden;
 
     @BeforeAll
     static void start() throws Exception {
-        String name = InProcessServerBuilder.generateName();
-        WorkerConfig config = WorkerRoles.load("test").withBatching(new WorkerConfig.Batching(4, 0, 16));
-        server = new WorkerServer(config, ModelFamily.load(ModelFamily.defaultDirectory()),
-                InProcessServerBuilder.forName(name)).start();
-        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-        stub = GRPCInferenceServiceGrpc.newBlockingStub(channel);
+        worker = InProcessWorker.start(WorkerRoles.load("test").withBatching(new WorkerConfig.Batching(4, 0, 16)));
+        stub = worker.stub;
         golden = Golden.load("velocity-small");
     }
 
     @AfterAll
     static void stop() {
-        channel.shutdownNow();
-        server.close();
+        worker.close();
     }
 
     private static ModelInferRequest.Builder request(float[] latent, float[] t, float[] context, int samples,
