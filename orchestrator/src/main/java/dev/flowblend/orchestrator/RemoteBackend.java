@@ -37,7 +37,8 @@ import java.util.logging.Logger;
  * flowblend-context-miss trailer) makes us resend it. Requests
  * travel on each worker's long-lived ModelStreamInfer stream ({@link WorkerStream}) or, with
  * {@code worker_streams: false} or a worker without it, as unary ModelInfer calls; the outcome
- * reaches {@link ModelCall} the same way.
+ * reaches {@link ModelCall} the same way. The messages themselves are built and read by
+ * {@link InferMessages}.
  *
  * <p>Thread-safe. Owns its pools and their channels; the scheduler is borrowed (the caller
  * shuts it down after closing this backend).
