@@ -39,6 +39,14 @@ def prompt_of(color, shape, direction):
     return f"a {color} {shape} moving {direction}"
 
 
+# What stage_export writes into the manifest: the canonical prompt with a {head} per evaluator
+# head (the Java PromptSet fills it), the grammar in words, and the golden files' prompt.
+PROMPT_TEMPLATE = prompt_of("{color}", "{shape}", "{direction}")
+PROMPT_GRAMMAR = "{a|the} <color> <shape> {moving|going} [to the] <direction>"
+DESCRIPTION = "Bundled text-to-video family: procedural shapes, 12 frames of 32x32 RGB at 8 fps."
+GOLDEN_PROMPT = "a red circle moving left"
+
+
 def tokenize(prompt):
     """Token ids padded to MAX_TOKENS; raises ValueError naming the first unknown word."""
     words = prompt.lower().split()

@@ -220,19 +220,28 @@ class Evaluator(nn.Module):
     """video [B, F, H, W, 3] in [0,1] -> per-attribute logits and a feature vector [B, feat].
 
     Early fusion: all frames stacked on channels, so the first convolutions see motion directly.
+    With regions > 1 the last feature map is pooled over that many vertical strips (left to right)
+    and the pools concatenated, so heads about one part of the frame see where things are.
     """
 
-    def __init__(self, frames, n_classes=(6, 3, 4), width=32, feat=64):
+    def __init__(self, frames, n_classes=(6, 3, 4), width=32, feat=64, regions=1):
         super().__init__()
         w = width
         self.net = nn.Sequential(
             _conv(frames * 3, 2 * w), _conv(2 * w, 2 * w, 2), ResBlock(2 * w),
             _conv(2 * w, 4 * w, 2), ResBlock(4 * w), _conv(4 * w, 4 * w, 2))
-        self.feat = nn.Linear(4 * w, feat)
+        self.regions = regions
+        self.feat = nn.Linear(4 * w * regions, feat)
         self.heads = nn.ModuleList([nn.Linear(feat, n) for n in n_classes])
 
     def forward(self, video):
         b, f, h, w, c = video.shape
         x = video.permute(0, 1, 4, 2, 3).reshape(b, f * c, h, w) * 2 - 1
-        f = self.feat(self.net(x).mean(dim=(2, 3)))
+        m = self.net(x)
+        if self.regions == 1:
+            pooled = m.mean(dim=(2, 3))
+        else:
+            n, ch, mh, mw = m.shape
+            pooled = m.reshape(n, ch, mh, self.regions, mw // self.regions).mean(dim=(2, 4)).reshape(n, -1)
+        f = self.feat(pooled)
         return [h(F.gelu(f)) for h in self.heads] + [f]

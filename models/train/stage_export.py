@@ -83,7 +83,7 @@ def main(seed):
     evaluator = stage_evaluator.load()
     velocity = {s: stage_velocity.load(s) for s in ("large", "small")}
     out = common.MODELS
-    ids = common.tokens(["a red circle moving left", ""])
+    ids = common.tokens([data.GOLDEN_PROMPT, ""])
     lat = torch.randn((2,) + stage_velocity.LATENT_SHAPE)
     ts = torch.tensor([999.0, 420.0])
     entries = []
@@ -123,7 +123,7 @@ def main(seed):
     manifest = {
         "family": "flowblend-shapes",
         "seed": seed,
-        "description": "Bundled text-to-video family: procedural shapes, 12 frames of 32x32 RGB at 8 fps.",
+        "description": data.DESCRIPTION,
         "models": models,
         "conventions": {
             "prediction_type": "flow",
@@ -148,8 +148,8 @@ def main(seed):
                  "max_tokens": data.MAX_TOKENS, "pad_id": 0, "context_dim": CTX_DIM, "null_prompt": ""},
         "evaluator": {"heads": {k: v for k, v in data.ATTRIBUTES.items()}, "features": "features",
                       "feature_dim": 64, "reference": "evaluator-reference.json",
-                      "prompt_template": data.prompt_of("{color}", "{shape}", "{direction}")},
-        "prompt_grammar": "{a|the} <color> <shape> {moving|going} [to the] <direction>",
+                      "prompt_template": data.PROMPT_TEMPLATE},
+        "prompt_grammar": data.PROMPT_GRAMMAR,
     }
     common.save_json(f"{out}/manifest.json", manifest)
     log(f"small/large FLOPs ratio {small / large:.4f} (1/{large / small:.1f})")

@@ -8,7 +8,6 @@ import dev.flowblend.runtime.RuntimeOptions;
 import dev.flowblend.runtime.TensorSpec;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The family's evaluator (our stand-in for CLIP/DINO/Inception): per-attribute labels and a
@@ -84,24 +83,14 @@ public final class EvaluatorModel implements FeatureExtractor {
         return judge(videos, n).stream().map(Verdict::features).toList();
     }
 
-    /** The labels as words, e.g. "red circle right". */
+    /** The labels as a prompt; see {@link PromptMatch#describe}. */
     public String describe(Verdict v) {
-        StringBuilder b = new StringBuilder();
-        for (int h = 0; h < heads.size(); h++) {
-            b.append(h == 0 ? "" : " ").append(labels(heads.get(h)).get(v.labels()[h]));
-        }
-        return b.toString();
+        return PromptMatch.describe(spec, v.labels());
     }
 
-    /** Whether every head's label is a word of the prompt. */
+    /** Whether the prompt says what the evaluator sees; see {@link PromptMatch#matches}. */
     public boolean matches(Verdict v, String prompt) {
-        List<String> words = List.of(prompt.toLowerCase(Locale.ROOT).split("\\s+"));
-        for (int h = 0; h < heads.size(); h++) {
-            if (!words.contains(labels(heads.get(h)).get(v.labels()[h]))) {
-                return false;
-            }
-        }
-        return true;
+        return PromptMatch.matches(spec, v.labels(), prompt);
     }
 
     @Override

@@ -1,0 +1,79 @@
+"""Stage: the text encoder (our stand-in for T5/UMT5), trained on the prompt, then frozen.
+
+Two objectives (FLOWBLEND_TEXT_OBJECTIVE): "bound" classifies every head of the prompt, object by
+object, from the pooled tokens, so the encoder itself binds attributes to sides; "words" only
+asks which values occur anywhere in the prompt, so binding is left to the velocity model's
+cross-attention, where capacity decides it.
+"""
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import common
+import data
+import nets
+from common import log
+
+STEPS = int(os.environ.get("FLOWBLEND_TEXT_STEPS", "1500"))
+OBJECTIVE = os.environ.get("FLOWBLEND_TEXT_OBJECTIVE", "bound")
+GROUPS = list(data.OBJECT_ATTRIBUTES.values())
+
+
+def build():
+    n_classes = data.N_CLASSES if OBJECTIVE == "bound" else tuple(len(g) for g in GROUPS)
+    return nets.TextEncoder(len(data.VOCAB), data.MAX_TOKENS, n_classes=n_classes)
+
+
+def loss_and_accuracy(logits, labels):
+    y = torch.from_numpy(labels)
+    if OBJECTIVE == "bound":
+        loss = sum(F.cross_entropy(l, y[:, i]) for i, l in enumerate(logits))
+        acc = torch.stack([l.argmax(1) == y[:, i] for i, l in enumerate(logits)]).all(0).float().mean()
+        return loss, float(acc)
+    per_object = len(GROUPS)
+    loss, right = 0.0, []
+    for g, l in enumerate(logits):
+        target = torch.zeros_like(l)
+        for side in range(len(data.SIDES)):
+            target[torch.arange(len(y)), y[:, side * per_object + g]] = 1.0
+        loss = loss + F.binary_cross_entropy_with_logits(l, target)
+        right.append(((l > 0).float() == target).all(1))
+    return loss, float(torch.stack(right).all(0).float().mean())
+
+
+def main(seed):
+    t0 = time.time()
+    common.seed_all(seed + 3)
+    rng = np.random.default_rng(seed + 3)
+    model = build()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    for step in range(STEPS):
+        labels = data.sample_attributes(rng, 64)
+        for g in opt.param_groups:
+            g["lr"] = common.lr_at(step, STEPS, 2e-3, warmup=100)
+        logits = model.classify(common.tokens(data.prompt_variants(rng, labels)))
+        loss, acc = loss_and_accuracy(logits, labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 250 == 0 or step == STEPS - 1:
+            log(f"text-encoder ({OBJECTIVE}) step {step} loss {loss.item():.4f} all-heads {acc:.3f}")
+    model.eval()
+    torch.save(model.state_dict(), common.work("text-encoder.pt"))
+    common.record_time("text-encoder", time.time() - t0)
+
+
+def load():
+    model = build()
+    model.load_state_dict(torch.load(common.work("text-encoder.pt")))
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+if __name__ == "__main__":
+    main(common.cli_seed())
