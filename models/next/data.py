@@ -6,6 +6,8 @@ order, so which attributes belong to which object (binding) is read from the wor
 and the binding are decided early in a trajectory, the coarse shape in the middle, the texture
 (stripes or dots a few pixels apart) late. Videos are float32 in [0, 1], laid out [F, H, W, 3].
 """
+import os
+
 import numpy as np
 
 FRAMES, HEIGHT, WIDTH = 12, 32, 32
@@ -74,12 +76,18 @@ def _clause(names, side, article, verb):
             f"on the {side} {verb} {names['direction_' + side]}")
 
 
+# "either": training prompts name either side first, so binding must be read from the side words;
+# "left_first": the left object is always named first, so word order alone binds (experiment 5).
+ORDER = os.environ.get("FLOWBLEND_ORDER", "either")
+
+
 def prompt_variants(rng, labels):
     """Grammar variants of each row's prompt: article, verb, and which object is named first."""
     out = []
     for row in labels:
         names = _names(row)
-        sides = list(SIDES) if rng.random() < 0.5 else list(SIDES[::-1])
+        first_left = rng.random() < 0.5 or ORDER == "left_first"
+        sides = list(SIDES) if first_left else list(SIDES[::-1])
         out.append(" and ".join(_clause(names, s, rng.choice(["a", "the"]), rng.choice(["moving", "going"]))
                                 for s in sides))
     return out

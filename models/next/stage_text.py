@@ -18,7 +18,7 @@ import nets
 from common import log
 
 STEPS = int(os.environ.get("FLOWBLEND_TEXT_STEPS", "1500"))
-OBJECTIVE = os.environ.get("FLOWBLEND_TEXT_OBJECTIVE", "bound")
+OBJECTIVE = os.environ.get("FLOWBLEND_TEXT_OBJECTIVE", "words")
 GROUPS = list(data.OBJECT_ATTRIBUTES.values())
 
 
