@@ -5,6 +5,7 @@ ablations at 40/40/20 with calibrate's default tolerances (feature similarity to
 least 0.95, accuracy at least 0.98 x large-only's, Fréchet at most 1.1 x large-only's).
 Writes <work>/ablation.json: python3 run.py stage_ablation [seed] [samples].
 """
+import os
 import sys
 import time
 
@@ -49,7 +50,8 @@ def main(seed, samples):
     evaluator = stage_evaluator.load()
     _, dec = stage_evaluator.load_autoencoder()
     text = stage_text.load()
-    models = {"L": stage_velocity.load("large"), "S": stage_velocity.load("small")}
+    small = os.environ.get("FLOWBLEND_SMALL", "small")  # another small configuration, for experiments
+    models = {"L": stage_velocity.load("large"), "S": stage_velocity.load(small)}
     ref, _ = common.pool("reference", 2000, seed + 61)
     with torch.no_grad():
         _, ref_feats = stage_evaluator.classify(evaluator, common.to_float(ref))
@@ -84,7 +86,7 @@ def main(seed, samples):
         out["plans"][name] = row
         log(f"{name}: all {row['all']:.3f} frechet {row['frechet']:.2f} similarity {row['similarity']:.3f} "
             f"meets {row['meets_tolerances']} | " + " ".join(f"{h} {row[h]:.2f}" for h in data.ATTRIBUTES))
-    common.save_json(common.work("ablation.json"), out)
+    common.save_json(common.work("ablation.json" if small == "small" else f"ablation-{small}.json"), out)
     common.record_time("ablation", time.time() - t0)
 
 

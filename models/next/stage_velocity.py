@@ -22,6 +22,8 @@ CONFIGS = {
     # dim, depth, heads, peak lr, steps, batch
     "large": dict(dim=128, depth=5, heads=4, lr=1e-3, steps=2200, batch=64),
     "small": dict(dim=64, depth=2, heads=2, lr=2e-3, steps=2800, batch=64),
+    # experiment: the small model's FLOPs spent on width in a single block instead of depth
+    "small-1block": dict(dim=96, depth=1, heads=2, lr=2e-3, steps=2800, batch=64),
 }
 LATENT_CHANNELS = 8
 LATENT_SHAPE = (LATENT_CHANNELS, data.FRAMES // nets.TUBELET, data.HEIGHT // nets.SPATIAL, data.WIDTH // nets.SPATIAL)
