@@ -30,6 +30,7 @@ OBJECT_ATTRIBUTES = {"color": list(COLORS), "texture": TEXTURES, "shape": SHAPES
 # Evaluator heads, in the order the evaluator emits them and the manifest lists them.
 ATTRIBUTES = {f"{a}_{side}": values for side in SIDES for a, values in OBJECT_ATTRIBUTES.items()}
 N_CLASSES = tuple(len(v) for v in ATTRIBUTES.values())
+REGIONS = len(SIDES)  # the evaluator pools each half separately
 
 VOCAB = (["<pad>", "a", "the", "and", "on", "moving", "going"] + list(COLORS) + TEXTURES + SHAPES
          + list(SIDES) + list(DIRECTIONS))

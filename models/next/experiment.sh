@@ -16,7 +16,7 @@ log "velocity-large (background) | evaluator, then velocity-small"
 FLOWBLEND_TRAIN_THREADS=1 FLOWBLEND_STEPS="${FLOWBLEND_STEPS_LARGE:-2200}" \
   $PY run.py stage_velocity large "$SEED" > "$FLOWBLEND_WORK/velocity-large.log" 2>&1 &
 large=$!
-FLOWBLEND_TRAIN_THREADS=1 $PY run.py stage_evaluator "$SEED"
+FLOWBLEND_TRAIN_THREADS=1 FLOWBLEND_EVALUATOR_STEPS=2500 $PY run.py stage_evaluator "$SEED"
 FLOWBLEND_TRAIN_THREADS=1 FLOWBLEND_STEPS="${FLOWBLEND_STEPS_SMALL:-2800}" $PY run.py stage_velocity small "$SEED"
 wait "$large" || { cat "$FLOWBLEND_WORK/velocity-large.log"; exit 1; }
 tail -n 2 "$FLOWBLEND_WORK/velocity-large.log"

@@ -3,6 +3,7 @@
 It sees real renders, autoencoder reconstructions and reconstructions of perturbed latents, so
 it judges decoded videos by their content rather than by codec artefacts.
 """
+import os
 import time
 
 import numpy as np
@@ -14,12 +15,15 @@ import data
 import nets
 from common import log
 
-STEPS = 1500
+STEPS = int(os.environ.get("FLOWBLEND_EVALUATOR_STEPS", "1500"))
 BATCH = 48
 
 
 def build():
-    return nets.Evaluator(data.FRAMES, width=16)
+    # a head per entry of data.ATTRIBUTES; families with one object per frame region (data.REGIONS)
+    # pool each region separately
+    n_classes = tuple(len(v) for v in data.ATTRIBUTES.values())
+    return nets.Evaluator(data.FRAMES, n_classes=n_classes, width=16, regions=getattr(data, "REGIONS", 1))
 
 
 def load_autoencoder():
@@ -65,7 +69,7 @@ def main(seed):
         y = torch.from_numpy(np.concatenate([labels[idx[:BATCH - BATCH // 3]], labels[ridx]]))
         v = (v + 0.02 * torch.randn(v.shape, generator=gen)).clamp(0, 1)
         out = model(v)
-        loss = sum(F.cross_entropy(l, y[:, i], label_smoothing=0.05) for i, l in enumerate(out[:3]))
+        loss = sum(F.cross_entropy(l, y[:, i], label_smoothing=0.05) for i, l in enumerate(out[:-1]))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -85,8 +89,8 @@ def main(seed):
 @torch.no_grad()
 def classify(model, v, batch=250):
     outs = [model(v[i:i + batch]) for i in range(0, len(v), batch)]
-    preds = np.stack([torch.cat([o[h] for o in outs]).argmax(1).numpy() for h in range(3)], axis=1)
-    feats = torch.cat([o[3] for o in outs]).numpy().astype(np.float64)
+    preds = np.stack([torch.cat([o[h] for o in outs]).argmax(1).numpy() for h in range(len(outs[0]) - 1)], axis=1)
+    feats = torch.cat([o[-1] for o in outs]).numpy().astype(np.float64)
     return preds, feats
 
 
