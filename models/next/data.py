@@ -32,17 +32,30 @@ ATTRIBUTES = {f"{a}_{side}": values for side in SIDES for a, values in OBJECT_AT
 N_CLASSES = tuple(len(v) for v in ATTRIBUTES.values())
 REGIONS = len(SIDES)  # the evaluator pools each half separately
 
+# How the prompt gives motion (FLOWBLEND_MOTION): "each" names every object's direction in its
+# clause; "relation" names only how the two move relative to each other ("moving the same way",
+# "moving opposite ways"), so which way is chosen by the trajectory from its noise and the two
+# objects must agree, a decision shared across the frame that the model makes early.
+MOTION = os.environ.get("FLOWBLEND_MOTION", "each")
+RELATIONS = {"same": "the same way", "opposite": "opposite ways"}
+
 VOCAB = (["<pad>", "a", "the", "and", "on", "moving", "going"] + list(COLORS) + TEXTURES + SHAPES
-         + list(SIDES) + list(DIRECTIONS))
+         + list(SIDES) + list(DIRECTIONS) + ["same", "way", "opposite", "ways"])
 MAX_TOKENS = 24
 _CLAUSE = "a {color_%s} {texture_%s} {shape_%s} on the %s moving {direction_%s}"
 PROMPT_TEMPLATE = " and ".join(_CLAUSE % ((s,) * 5) for s in SIDES)
+if MOTION == "relation":
+    PROMPT_TEMPLATE = " and ".join("a {color_%s} {texture_%s} {shape_%s} on the %s" % ((s,) * 4)
+                                   for s in SIDES) + " moving {relation}"
 PROMPT_GRAMMAR = ("<object> and <object>, one on each side, in either order; "
                   "<object> = {a|the} <color> <texture> <shape> on the <left|right> {moving|going} <up|down>")
 
 RADIUS = 6.0
 SPEED = 1.2        # pixels per frame: 13 px over the clip
 PERIOD = 6.0       # texture period in pixels
+# brightness of a texture's dark parts relative to the object's color (FLOWBLEND_TEXTURE_DARK):
+# the fainter the pattern, the lower the noise level at which a trajectory can place it
+DARK = float(os.environ.get("FLOWBLEND_TEXTURE_DARK", "0.3"))
 SUPERSAMPLE = 4
 
 
@@ -65,7 +78,45 @@ def sample_attributes(rng, n):
 
 
 def _names(labels):
-    return {h: ATTRIBUTES[h][i] for h, i in zip(ATTRIBUTES, labels)}
+    names = {h: ATTRIBUTES[h][i] for h, i in zip(ATTRIBUTES, labels)}
+    names["relation"] = RELATIONS[relation(names["direction_left"], names["direction_right"])]
+    return names
+
+
+def relation(left, right):
+    return "same" if left == right else "opposite"
+
+
+def text_targets(labels):
+    """Per object attribute, which of its values the prompt names (multi-hot [N, values]); in the
+    "relation" mode the direction group stands for the relation (same, opposite)."""
+    out = []
+    for a, values in OBJECT_ATTRIBUTES.items():
+        t = np.zeros((len(labels), len(values)), dtype=np.float32)
+        for side in SIDES:
+            col = list(ATTRIBUTES).index(f"{a}_{side}")
+            if a == "direction" and MOTION == "relation":
+                l, r = (list(ATTRIBUTES).index(f"direction_{s}") for s in SIDES)
+                t[np.arange(len(labels)), (labels[:, l] != labels[:, r]).astype(int)] = 1.0
+            else:
+                t[np.arange(len(labels)), labels[:, col]] = 1.0
+        out.append(t)
+    return out
+
+
+def judge(preds, labels):
+    """Per video and criterion, whether the evaluator's predictions match the prompt: every head
+    the prompt names, and in the "relation" mode the two directions' relation instead of each."""
+    heads = list(ATTRIBUTES)
+    out = {}
+    for i, h in enumerate(heads):
+        if MOTION == "relation" and h.startswith("direction_"):
+            continue
+        out[h] = preds[:, i] == labels[:, i]
+    if MOTION == "relation":
+        l, r = heads.index("direction_left"), heads.index("direction_right")
+        out["relation"] = (preds[:, l] == preds[:, r]) == (labels[:, l] == labels[:, r])
+    return out
 
 
 def labels_to_prompt(labels):
@@ -73,8 +124,8 @@ def labels_to_prompt(labels):
 
 
 def _clause(names, side, article, verb):
-    return (f"{article} {names['color_' + side]} {names['texture_' + side]} {names['shape_' + side]} "
-            f"on the {side} {verb} {names['direction_' + side]}")
+    text = f"{article} {names['color_' + side]} {names['texture_' + side]} {names['shape_' + side]} on the {side}"
+    return text if MOTION == "relation" else f"{text} {verb} {names['direction_' + side]}"
 
 
 # "either": training prompts name either side first, so binding must be read from the side words;
@@ -89,8 +140,11 @@ def prompt_variants(rng, labels):
         names = _names(row)
         first_left = rng.random() < 0.5 or ORDER == "left_first"
         sides = list(SIDES) if first_left else list(SIDES[::-1])
-        out.append(" and ".join(_clause(names, s, rng.choice(["a", "the"]), rng.choice(["moving", "going"]))
-                                for s in sides))
+        text = " and ".join(_clause(names, s, rng.choice(["a", "the"]), rng.choice(["moving", "going"]))
+                            for s in sides)
+        if MOTION == "relation":
+            text += f" {rng.choice(['moving', 'going'])} {names['relation']}"
+        out.append(text)
     return out
 
 
@@ -134,7 +188,7 @@ def _draw(frame, obj, cx, cy):
     dark = dark.reshape(h, ss, w, ss).mean(axis=(1, 3))[..., None]
     color = obj["color"]
     region = frame[y0:y1, x0:x1]
-    frame[y0:y1, x0:x1] = region * (1 - cov) + color * (cov - dark) + color * 0.3 * dark
+    frame[y0:y1, x0:x1] = region * (1 - cov) + color * (cov - dark) + color * DARK * dark
 
 
 def render(labels, rng):

@@ -73,8 +73,9 @@ def main(seed, samples):
             v = torch.cat([dec(x0[i:i + 128]) for i in range(0, samples, 128)])
         preds, feats = stage_evaluator.classify(evaluator, v)
         feats_of[name] = feats
-        row = {h: float((preds[:, i] == labels[:, i]).mean()) for i, h in enumerate(data.ATTRIBUTES)}
-        row["all"] = float((preds == labels).all(1).mean())
+        verdict = data.judge(preds, labels)
+        row = {h: float(ok.mean()) for h, ok in verdict.items()}
+        row["all"] = float(np.stack(list(verdict.values())).all(0).mean())
         row["frechet"] = metrics.frechet(*metrics.stats(feats), mu_r, cov_r)
         ref_f = feats_of["LLL"]
         cos = (feats * ref_f).sum(1) / (np.linalg.norm(feats, axis=1) * np.linalg.norm(ref_f, axis=1) + 1e-12)
@@ -85,7 +86,7 @@ def main(seed, samples):
                                        and row["frechet"] <= TOLERANCES["max_frechet_ratio"] * lll["frechet"])
         out["plans"][name] = row
         log(f"{name}: all {row['all']:.3f} frechet {row['frechet']:.2f} similarity {row['similarity']:.3f} "
-            f"meets {row['meets_tolerances']} | " + " ".join(f"{h} {row[h]:.2f}" for h in data.ATTRIBUTES))
+            f"meets {row['meets_tolerances']} | " + " ".join(f"{h} {row[h]:.2f}" for h in verdict))
     common.save_json(common.work("ablation.json" if small == "small" else f"ablation-{small}.json"), out)
     common.record_time("ablation", time.time() - t0)
 

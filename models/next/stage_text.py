@@ -37,12 +37,9 @@ def loss_and_accuracy(logits, labels):
         loss = sum(F.cross_entropy(l, y[:, i]) for i, l in enumerate(logits))
         acc = torch.stack([l.argmax(1) == y[:, i] for i, l in enumerate(logits)]).all(0).float().mean()
         return loss, float(acc)
-    per_object = len(GROUPS)
     loss, right = 0.0, []
-    for g, l in enumerate(logits):
-        target = torch.zeros_like(l)
-        for side in range(len(data.SIDES)):
-            target[torch.arange(len(y)), y[:, side * per_object + g]] = 1.0
+    for l, t in zip(logits, data.text_targets(labels)):
+        target = torch.from_numpy(t)
         loss = loss + F.binary_cross_entropy_with_logits(l, target)
         right.append(((l > 0).float() == target).all(1))
     return loss, float(torch.stack(right).all(0).float().mean())

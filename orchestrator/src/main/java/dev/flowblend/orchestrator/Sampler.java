@@ -1,15 +1,18 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.orchestrator.solver.EulerSolver;
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Guidance;
 import dev.flowblend.runtime.VideoSize;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The flow-matching Euler sampler with classifier-free guidance and a per-step pool.
- * x_{k+1} = x_k + (sigma_{k+1} - sigma_k) * v, v = v_u + g * (v_c - v_u), cond and uncond in one
- * batched call. Float arithmetic, in a fixed order, so every backend yields the same latent for the
- * same velocities. Stateless apart from its collaborators; thread-safe.
+ * The sampling loop: asks the backend for each step's guided velocity, v = v_u + g * (v_c - v_u)
+ * with cond and uncond in one batched call, from the pool the plan names, and hands it to a
+ * {@link Solver} for the update (Euler unless told otherwise). Float arithmetic in a fixed order,
+ * so every backend yields the same latent for the same velocities. Stateless apart from its
+ * collaborators; thread-safe.
  */
 public final class Sampler {
 
@@ -49,6 +52,14 @@ public final class Sampler {
         }
     }
 
+    /** What a multistep solver's history does where the plan switches pools. */
+    public enum HistoryAtSwitch {
+        /** Keep the other model's data predictions: the solver stays at its order across the switch. */
+        CARRY,
+        /** Forget them: the first step after a switch is first order, as the first step of all is. */
+        RESET
+    }
+
     private final Backend backend;
     private final double timestepScale;
 
@@ -78,14 +89,30 @@ public final class Sampler {
     public float[] sample(float[] noise, int samples, double[] sigmas, String[] pools, Conditioning conditioning,
                           double guidance, VideoSize size, StepListener listener, Cancellation cancellation)
             throws BackendException {
+        return sample(noise, samples, sigmas, pools, conditioning, guidance, size, EulerSolver.INSTANCE,
+                HistoryAtSwitch.CARRY, listener, cancellation);
+    }
+
+    /**
+     * {@link #sample(float[], int, double[], String[], Conditioning, double, VideoSize, StepListener, Cancellation)}
+     * with {@code solver} doing the updates and {@code atSwitch} saying what its history does where
+     * {@code pools[k]} differs from {@code pools[k - 1]}.
+     */
+    public float[] sample(float[] noise, int samples, double[] sigmas, String[] pools, Conditioning conditioning,
+                          double guidance, VideoSize size, Solver solver, HistoryAtSwitch atSwitch,
+                          StepListener listener, Cancellation cancellation) throws BackendException {
         int batch = conditioning.batch();
         boolean cfg = batch == 2 * samples;
         if (!cfg && batch != samples) {
             throw new IllegalArgumentException("conditioning batch " + batch + " fits neither " + samples
                     + " samples nor their guided pairs");
         }
+        if (sigmas.length != pools.length + 1) {
+            throw new IllegalArgumentException(sigmas.length + " sigmas for " + pools.length + " steps; need "
+                    + (pools.length + 1));
+        }
         Run run = new Run(noise, noise.length / samples, sigmas, pools, conditioning, cfg, (float) guidance, size,
-                listener, cancellation);
+                solver.start(sigmas, noise.length), atSwitch == HistoryAtSwitch.RESET, listener, cancellation);
         cancellation.whenCancelled(() -> run.result.completeExceptionally(new BackendException(
                 BackendException.Kind.CANCELLED, "generation cancelled during step " + run.k)));
         run.advance(null);
@@ -120,6 +147,8 @@ public final class Sampler {
         final boolean cfg;
         final float g;
         final VideoSize size;
+        final Solver.Run solver;
+        final boolean resetAtSwitch;
         final StepListener listener;
         final Cancellation cancellation;
         volatile boolean stopped;
@@ -127,7 +156,8 @@ public final class Sampler {
         long stepStart;
 
         Run(float[] noise, int n, double[] sigmas, String[] pools, Conditioning conditioning, boolean cfg, float g,
-            VideoSize size, StepListener listener, Cancellation cancellation) {
+            VideoSize size, Solver.Run solver, boolean resetAtSwitch, StepListener listener,
+            Cancellation cancellation) {
             this.x = noise.clone();
             this.total = noise.length;
             this.in = new float[total];
@@ -138,6 +168,8 @@ public final class Sampler {
             this.cfg = cfg;
             this.g = g;
             this.size = size;
+            this.solver = solver;
+            this.resetAtSwitch = resetAtSwitch;
             this.listener = listener;
             this.cancellation = cancellation;
         }
@@ -184,7 +216,7 @@ public final class Sampler {
             }
         }
 
-        /** x += dt * v for step k (guided), then moves on to step k + 1. */
+        /** The solver's update of x for step k (guided velocity v), then moves on to step k + 1. */
         private Step apply(Backend.Velocity v) throws BackendException {
             float[] vv = v.values();
             if (vv.length != in.length) {
@@ -192,10 +224,10 @@ public final class Sampler {
                         + (v.pool() != null ? v.pool() : pools[k]) + "' returned "
                         + vv.length + " velocity values at step " + k + "; expected " + in.length);
             }
-            float dt = (float) (sigmas[k + 1] - sigmas[k]);
-            for (int i = 0; i < total; i++) {
-                x[i] = x[i] + dt * vv[i];
+            if (resetAtSwitch && k > 0 && !pools[k].equals(pools[k - 1])) {
+                solver.resetHistory();
             }
+            solver.step(k, x, vv);
             Step d = new Step(k, pools.length, sigmas[k], v.pool() != null ? v.pool() : pools[k], v.worker(),
                     (System.nanoTime() - stepStart) / 1e6, v.queueMillis(), v.computeMillis(), pools[k],
                     v.fallbackReason());
