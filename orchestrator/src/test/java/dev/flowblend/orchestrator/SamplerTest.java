@@ -2,8 +2,12 @@ package dev.flowblend.orchestrator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.flowblend.orchestrator.solver.DpmSolver2M;
+import dev.flowblend.orchestrator.solver.EulerSolver;
+import dev.flowblend.orchestrator.solver.Solver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -143,5 +147,79 @@ class SamplerTest {
         } finally {
             transport.shutdownNow();
         }
+    }
+
+    /** Velocity v = scale(pool) * x, no guidance: "large" scales by 1, "small" by 2. */
+    static final class LinearBackend implements Backend {
+        @Override
+        public float[] encodeText(long[] ids, long[] mask, int batch) {
+            return new float[batch];
+        }
+
+        @Override
+        public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] t, Conditioning c,
+                                                         int batch) {
+            float scale = pool.equals("large") ? 1f : 2f;
+            float[] v = new float[latent.length];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = scale * latent[i];
+            }
+            return CompletableFuture.completedFuture(new Velocity(v, pool + "-0", 0, 0));
+        }
+
+        @Override
+        public float[] decode(float[] latent, int batch) {
+            return latent;
+        }
+
+        @Override
+        public boolean hasPool(String pool) {
+            return true;
+        }
+
+        @Override
+        public String poolModel(String pool) {
+            return "velocity-" + pool;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** The solver driven by hand over the same velocities, resetting its history before each step of {@code resets}. */
+    private static float[] byHand(Solver solver, double[] sigmas, String[] pools, float x0, int... resets) {
+        float[] x = {x0};
+        Solver.Run run = solver.start(sigmas, 1);
+        for (int k = 0; k < pools.length; k++) {
+            float[] v = {(pools[k].equals("large") ? 1f : 2f) * x[0]};
+            for (int r : resets) {
+                if (k == r) {
+                    run.resetHistory();
+                }
+            }
+            run.step(k, x, v);
+        }
+        return x;
+    }
+
+    @Test
+    void solverHistoryIsCarriedOrResetAtAPoolSwitchAsAsked() throws Exception {
+        double[] sigmas = SigmaSchedule.sigmas(8, 3.0);
+        String[] pools = {"large", "large", "large", "small", "small", "small", "large", "large"};
+        Sampler s = new Sampler(new LinearBackend(), 1000.0);
+        Conditioning c = new Conditioning("c", new float[1], 1);
+        float[] carry = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, DpmSolver2M.INSTANCE,
+                Sampler.HistoryAtSwitch.CARRY, step -> { }, () -> false);
+        float[] reset = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, DpmSolver2M.INSTANCE,
+                Sampler.HistoryAtSwitch.RESET, step -> { }, () -> false);
+        assertArrayEquals(byHand(DpmSolver2M.INSTANCE, sigmas, pools, 0.8f), carry);
+        assertArrayEquals(byHand(DpmSolver2M.INSTANCE, sigmas, pools, 0.8f, 3, 6), reset);
+        assertNotEquals(carry[0], reset[0]);
+        // Euler has no history: both policies give the default sampler's bits
+        float[] euler = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, EulerSolver.INSTANCE,
+                Sampler.HistoryAtSwitch.RESET, step -> { }, () -> false);
+        assertArrayEquals(s.sample(new float[] {0.8f}, sigmas, pools, c, 1.0, step -> { }, () -> false), euler);
+        assertArrayEquals(byHand(EulerSolver.INSTANCE, sigmas, pools, 0.8f), euler);
     }
 }

@@ -16,7 +16,7 @@ import java.util.Locale;
  */
 public interface Solver {
 
-    /** The wire name ("euler", "dpm++2m"): in requests, plan files, manifests and reports. */
+    /** The wire name ("euler", "dpm++2m", "unipc"): in requests, plan files, manifests and reports. */
     String name();
 
     /** The order of accuracy the solver reaches once its history is full. */
@@ -38,7 +38,7 @@ public interface Solver {
     }
 
     /** Every solver this build offers, in the order reports list them. */
-    List<Solver> ALL = List.of(EulerSolver.INSTANCE, DpmSolver2M.INSTANCE);
+    List<Solver> ALL = List.of(EulerSolver.INSTANCE, DpmSolver2M.INSTANCE, UniPc2.INSTANCE);
 
     /** The solver of wire name {@code name} (case-insensitive); the error names {@code field} and the choices. */
     static Solver named(String name, String field) {

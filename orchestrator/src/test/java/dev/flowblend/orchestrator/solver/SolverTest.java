@@ -98,6 +98,32 @@ class SolverTest {
     }
 
     @Test
+    void uniPcCorrectsThenPredictsAsHandComputed() {
+        double[] sigmas = {0.8, 0.5, 0.2, 0.0};
+        Solver.Run run = UniPc2.INSTANCE.start(sigmas, 1);
+        float[] x = {1.0f};
+        run.step(0, x, new float[] {2.0f});                      // warm-up: Euler
+        double x0 = 1.0;
+        double d0 = x0 - 0.8 * 2.0;
+        double x1 = x[0];
+        assertEquals(1.0f + (float) (0.5 - 0.8) * 2.0f, x[0], 1e-7);
+        run.step(1, x, new float[] {0.5f});
+        double d1 = x1 - 0.5 * 0.5;                               // D at the predicted, uncorrected x_1
+        double h = lam(0.5) - lam(0.8);
+        double phi = Math.expm1(-h);
+        double corrected = (0.5 / 0.8) * x0 - 0.5 * phi * d0 - 0.5 * phi * 0.5 * (d1 - d0);
+        double h2 = lam(0.2) - lam(0.5);
+        double r = (lam(0.8) - lam(0.5)) / h2;
+        double phi2 = Math.expm1(-h2);
+        double expected = (0.2 / 0.5) * corrected - 0.8 * phi2 * d1 - 0.8 * phi2 * (d0 - d1) / (2 * r);
+        assertEquals(expected, x[0], 1e-6);
+    }
+
+    private static double lam(double sigma) {
+        return Math.log((1 - sigma) / sigma);
+    }
+
+    @Test
     void resetMakesTheNextStepFirstOrder() {
         double[] sigmas = SigmaSchedule.sigmas(6, 3.0);
         float[] a = {0.3f};
@@ -126,10 +152,17 @@ class SolverTest {
     }
 
     @Test
-    void onTheFullShiftedScheduleDpmSolver2MBeatsEulerTenfoldAt40Steps() {
+    void uniPcConvergesAtSecondOrderWithItsLastStepFirstOrder() {
+        double ratio = error(UniPc2.INSTANCE, interior(80)) / error(UniPc2.INSTANCE, interior(160));
+        assertEquals(4.0, ratio, 0.4);
+    }
+
+    @Test
+    void onTheFullShiftedScheduleBothMultistepSolversBeatEulerEightfoldAt40Steps() {
         // from pure noise (σ = 1) to data (σ = 0): both ends take first-order steps
         double[] sigmas = SigmaSchedule.sigmas(40, 3.0);
         assertTrue(error(DpmSolver2M.INSTANCE, sigmas) * 8 < error(EulerSolver.INSTANCE, sigmas));
+        assertTrue(error(UniPc2.INSTANCE, sigmas) * 8 < error(EulerSolver.INSTANCE, sigmas));
     }
 
     @Test
@@ -138,6 +171,6 @@ class SolverTest {
         assertEquals(EulerSolver.INSTANCE, Solver.named("euler", "solver"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Solver.named("heun", "plan.solver"));
-        assertEquals("plan.solver is 'heun'; must be one of [euler, dpm++2m]", e.getMessage());
+        assertEquals("plan.solver is 'heun'; must be one of [euler, dpm++2m, unipc]", e.getMessage());
     }
 }
