@@ -8,6 +8,8 @@ import dev.flowblend.orchestrator.Noise;
 import dev.flowblend.orchestrator.PromptEncoder;
 import dev.flowblend.orchestrator.Sampler;
 import dev.flowblend.orchestrator.StagePlan;
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Manifest;
 import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.Tokenizer;
@@ -16,7 +18,8 @@ import java.util.List;
 
 /**
  * Many generations of one plan at once: the serving sampler with several samples per velocity
- * call (same noise per seed, same schedule, same guidance as a served generation). Chunks keep
+ * call (same noise per seed, same schedule, same guidance, same solver as a served generation:
+ * the plan's, else the family's). Chunks keep
  * each call within the backend's batch limit. Thread-compatible: one caller at a time.
  */
 public final class BatchGenerator {
@@ -52,6 +55,8 @@ public final class BatchGenerator {
                            Runnable onChunkStep) throws BackendException {
         String[] pools = generator.resolve(plan, steps);
         double[] sigmas = generator.sigmas(steps);
+        Solver solver = solver(plan);
+        HistoryAtSwitch history = history(plan);
         int n = conventions.latentElements();
         int[] shape = conventions.videoShape();
         int per = shape[0] * shape[1] * shape[2] * shape[3];
@@ -62,13 +67,24 @@ public final class BatchGenerator {
             List<PromptSet.Sample> part = samples.subList(start, Math.min(samples.size(), start + chunk));
             Conditioning cond = conditioning(part, cfg);
             float[] noise = noise(part, n);
-            float[] latent = sampler.sample(noise, part.size(), sigmas, pools, cond, guidance,
+            float[] latent = sampler.sample(noise, part.size(), sigmas, pools, cond, guidance, null, solver, history,
                     s -> onChunkStep.run(), () -> false);
             float[] video = backend.decode(latent, part.size());
             System.arraycopy(video, 0, frames, start * per, video.length);
         }
         double wall = (System.nanoTime() - t0) / 1e6;
         return new Videos(frames, samples.size(), shape, wall, generator.flops(pools, cfg ? 2 : 1) * samples.size());
+    }
+
+    /** The plan's solver, else the family's. */
+    public Solver solver(StagePlan plan) {
+        return plan.solver() != null ? Solver.named(plan.solver(), "plan.solver") : generator.defaultSolver();
+    }
+
+    /** The plan's history policy at a switch, else carry. */
+    public static HistoryAtSwitch history(StagePlan plan) {
+        return plan.solverHistory() != null ? HistoryAtSwitch.parse(plan.solverHistory(), "plan.solver_history")
+                : HistoryAtSwitch.CARRY;
     }
 
     Conditioning conditioning(List<PromptSet.Sample> part, boolean cfg) throws BackendException {

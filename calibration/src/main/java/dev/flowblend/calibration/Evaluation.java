@@ -56,8 +56,9 @@ public final class Evaluation {
                       List<float[]> features) {
     }
 
+    /** The plan's videos, at the plan's steps if it fixes them, else at this evaluation's. */
     public Run run(StagePlan plan, List<PromptSet.Sample> samples, Runnable tick) throws Exception {
-        BatchGenerator.Videos v = generator.generate(samples, plan, steps, guidance, tick);
+        BatchGenerator.Videos v = generator.generate(samples, plan, steps(plan), guidance, tick);
         List<EvaluatorModel.Verdict> verdicts = evaluator.judge(v.frames(), v.count());
         List<float[]> f = features == evaluator ? verdicts.stream().map(EvaluatorModel.Verdict::features).toList()
                 : features.features(v.frames(), v.count());
@@ -98,6 +99,11 @@ public final class Evaluation {
         return new PlanQuality(run.plan().name(), run.plan().describe(), n, run.videos().flops() / n,
                 1 - run.videos().flops() / largeFlops, run.videos().wallMs() / n, allRight / (double) n, perHead,
                 Gaussian.of(evalFeatures).frechet(real), sim / n, psnr / n, ssim / n, motion / n);
+    }
+
+    /** The steps {@code plan} samples with: its own, else this evaluation's. */
+    public int steps(StagePlan plan) {
+        return plan.steps() != null ? plan.steps() : steps;
     }
 
     public int steps() {

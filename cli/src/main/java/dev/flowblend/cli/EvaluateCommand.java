@@ -1,5 +1,6 @@
 package dev.flowblend.cli;
 
+import dev.flowblend.calibration.BatchGenerator;
 import dev.flowblend.calibration.Evaluation;
 import dev.flowblend.calibration.PlanQuality;
 import dev.flowblend.calibration.PromptSet;
@@ -50,7 +51,7 @@ final class EvaluateCommand implements Callable<Integer> {
             List<PromptSet.Sample> set = PromptSet.grammar(e.family, samples, seedOffset);
             Evaluation ev = e.evaluation;
             int chunk = ev.generator().chunk();
-            TickBar bar = new TickBar(System.err, "evaluate", 2 * ev.steps() * ((samples + chunk - 1) / chunk));
+            TickBar bar = new TickBar(System.err, "evaluate", (ev.steps() + ev.steps(p)) * ((samples + chunk - 1) / chunk));
             Evaluation.Run large = ev.run(StagePlan.PRESETS.get("large-only"), set, bar);
             Evaluation.Run run = p.equals(StagePlan.PRESETS.get("large-only")) ? large : ev.run(p, set, bar);
             bar.finish();
@@ -64,6 +65,9 @@ final class EvaluateCommand implements Callable<Integer> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("plan", p.name());
                 m.put("segments", p.describe());
+                m.put("solver", ev.generator().solver(p).name());
+                m.put("solver_history", BatchGenerator.history(p).wireName());
+                m.put("steps", ev.steps(p));
                 m.put("samples", samples);
                 m.put("seed_offset", seedOffset);
                 m.put("accuracy", q.accuracy());

@@ -1,5 +1,7 @@
 package dev.flowblend.cli;
 
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.proto.generation.Fallback;
 import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.GenerationMetadata;
@@ -42,6 +44,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--plan", description = "Preset (flowblending, large-only, small-only) or plan file (default: the orchestrator's).")
     String plan;
 
+    @Option(names = "--solver", description = "ODE solver: euler, dpm++2m or unipc (default: the plan's, else the family's).")
+    String solver = "";
+
+    @Option(names = "--solver-history", description = "What a multistep solver's history does at a pool switch: "
+            + "carry or reset (default: the plan's, else carry).")
+    String solverHistory = "";
+
     @Option(names = "--out", description = "Output file, .mp4 or .gif (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("out.mp4");
 
@@ -64,6 +73,12 @@ final class GenerateCommand implements Callable<Integer> {
         // every mistake is named before the orchestrator spends a generation on it
         nonNegative("--steps", steps);
         nonNegative("--scale", scale);
+        if (!solver.isEmpty()) {
+            Solver.named(solver, "--solver");
+        }
+        if (!solverHistory.isEmpty()) {
+            HistoryAtSwitch.parse(solverHistory, "--solver-history");
+        }
         if (progressIntervalMs != null) {
             nonNegative("--progress-interval-ms", progressIntervalMs);
         }
@@ -82,8 +97,9 @@ final class GenerateCommand implements Callable<Integer> {
         if (progressIntervalMs != null) {
             r.setProgressIntervalMs(progressIntervalMs);
         }
+        r.setSolver(solver).setSolverHistory(solverHistory);
         if (plan != null) {
-            r.setPlan(Plans.toProto(plan));
+            Plans.toRequest(plan, r);
         }
         try (GenerationClient orchestrator = new GenerationClient(client.target,
                 client.channel(System.getenv(), System.err::println), client.unavailableHint())) {
@@ -145,6 +161,9 @@ final class GenerateCommand implements Callable<Integer> {
         j.put("bytes", o.result().getVideo().size());
         j.put("generation_id", o.result().getGenerationId());
         j.put("plan", m.getPlan());
+        j.put("steps", m.getSteps());
+        j.put("solver", m.getSolver());
+        j.put("solver_history", m.getSolverHistory());
         j.put("wall_ms", Math.round(o.wallMs()));
         Map<String, List<Integer>> served = new LinkedHashMap<>();
         m.getServedMap().forEach((pool, steps) -> served.put(pool, steps.getStepsList()));

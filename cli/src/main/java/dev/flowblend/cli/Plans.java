@@ -2,6 +2,7 @@ package dev.flowblend.cli;
 
 import dev.flowblend.orchestrator.StagePlan;
 import dev.flowblend.proto.generation.BoundaryUnit;
+import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.Plan;
 import dev.flowblend.proto.generation.Segment;
 import dev.flowblend.proto.generation.Segments;
@@ -22,6 +23,27 @@ final class Plans {
             return Plan.newBuilder().setPreset(presetOrFile).build();
         }
         return toProto(StagePlan.load(p));
+    }
+
+    /**
+     * Sets {@code r}'s plan from a preset name or plan file; a file's solver, steps and history fill
+     * the request's fields that are still unset (the command line's own options win).
+     */
+    static void toRequest(String presetOrFile, GenerateRequest.Builder r) {
+        Plan proto = toProto(presetOrFile);
+        r.setPlan(proto);
+        if (proto.getKindCase() == Plan.KindCase.SEGMENTS) {
+            StagePlan file = StagePlan.load(Path.of(presetOrFile));
+            if (r.getSolver().isEmpty() && file.solver() != null) {
+                r.setSolver(file.solver());
+            }
+            if (r.getSteps() == 0 && file.steps() != null) {
+                r.setSteps(file.steps());
+            }
+            if (r.getSolverHistory().isEmpty() && file.solverHistory() != null) {
+                r.setSolverHistory(file.solverHistory());
+            }
+        }
     }
 
     /** A preset name or a plan file, resolved locally (for commands that sample in this process). */

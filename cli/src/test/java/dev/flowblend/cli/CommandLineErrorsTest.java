@@ -36,6 +36,8 @@ class CommandLineErrorsTest {
     @CsvSource(delimiter = '|', value = {
         "negative progress interval|--progress-interval-ms=-5|--progress-interval-ms is -5; must be 0 or more",
         "negative steps|--steps=-1|--steps is -1; must be 0 or more",
+        "unknown solver|--solver=rk4|--solver is 'rk4'; must be one of [euler, dpm++2m, unipc]",
+        "unknown solver history|--solver-history=keep|--solver-history is 'keep'; must be carry or reset",
         "not host:port|--target=nonsense|--target 'nonsense' must be host:port, e.g. 127.0.0.1:8100",
         "port out of range|--target=127.0.0.1:70000|--target '127.0.0.1:70000' must be host:port",
         "unknown container|--out=x.webm|--out x.webm: the file name must end in .mp4 (H.264) or .gif",

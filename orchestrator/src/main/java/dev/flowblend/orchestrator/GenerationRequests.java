@@ -5,6 +5,8 @@ import dev.flowblend.proto.generation.GenerateRequest;
 import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.proto.generation.Plan;
 import dev.flowblend.proto.generation.Segment;
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Manifest;
 import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.Tokenizer;
@@ -57,10 +59,24 @@ final class GenerationRequests {
         // an empty negative prompt takes the family's (WAN's pipelines have one; the bundled family's is empty)
         TokenizedPrompt neg = tokens("negative_prompt", r.getNegativePrompt().isEmpty() ? conventions.negativePrompt()
                 : r.getNegativePrompt());
-        int steps = r.getSteps() == 0 ? conventions.defaultSteps() : r.getSteps();
+        StagePlan plan = plan(r);
+        // a field the request leaves unset takes the plan's value, else the family's
+        int steps = r.getSteps() != 0 ? r.getSteps() : plan.steps() != null ? plan.steps() : conventions.defaultSteps();
         if (r.getSteps() < 0 || steps > limits.maxSteps()) {
-            throw new Invalid("steps is " + Integer.toUnsignedString(r.getSteps()) + "; must be 1 to " + limits.maxSteps()
-                    + " (0 means the default, " + conventions.defaultSteps() + ")");
+            String field = r.getSteps() != 0 ? "steps" : "plan '" + plan.name() + "' steps";
+            throw new Invalid(field + " is " + Integer.toUnsignedString(steps) + "; must be 1 to " + limits.maxSteps()
+                    + " (0 means the plan's, else the default, " + conventions.defaultSteps() + ")");
+        }
+        Solver solver;
+        HistoryAtSwitch history;
+        try {
+            solver = !r.getSolver().isEmpty() ? Solver.named(r.getSolver(), "solver")
+                    : plan.solver() != null ? Solver.named(plan.solver(), "plan.solver") : generator.defaultSolver();
+            history = !r.getSolverHistory().isEmpty() ? HistoryAtSwitch.parse(r.getSolverHistory(), "solver_history")
+                    : plan.solverHistory() != null ? HistoryAtSwitch.parse(plan.solverHistory(), "plan.solver_history")
+                    : HistoryAtSwitch.CARRY;
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(e.getMessage() + " (empty: the plan's, else the family's)");
         }
         double g = r.hasGuidanceScale() ? r.getGuidanceScale() : conventions.defaultGuidanceScale();
         if (!(g >= 1.0 && g <= limits.maxGuidanceScale())) {
@@ -86,10 +102,9 @@ final class GenerationRequests {
         }
         VideoSize size = size(r);
         int fps = fps(r);
-        StagePlan plan = plan(r);
         try {
             generator.resolve(plan, steps, size);
-            return new GenerationSpec(prompt, ids, neg, r.getSeed(), steps, g, plan, size, fps);
+            return new GenerationSpec(prompt, ids, neg, r.getSeed(), steps, g, plan, size, fps, solver, history);
         } catch (IllegalArgumentException e) {
             throw new Invalid(e.getMessage());
         }

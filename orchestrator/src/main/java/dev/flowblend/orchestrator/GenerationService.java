@@ -242,6 +242,7 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
 
     private GenerationMetadata metadata(GenerationSpec spec, GenerationResult r, double videoMs, double totalMs) {
         GenerationMetadata.Builder m = GenerationMetadata.newBuilder().setSeed(spec.seed()).setSteps(spec.steps())
+                .setSolver(spec.solver().name()).setSolverHistory(spec.history().wireName())
                 .setGuidanceScale((float) spec.guidance()).setPlan(spec.plan().name() + " (" + spec.plan().describe() + ")")
                 .addAllStepPools(Arrays.asList(r.stepPools())).setFlops(r.flops()).setLargeOnlyFlops(r.largeOnlyFlops())
                 .setPrompt(spec.prompt());

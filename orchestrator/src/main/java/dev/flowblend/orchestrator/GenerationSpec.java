@@ -1,17 +1,23 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.orchestrator.solver.EulerSolver;
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.VideoSize;
 import java.util.Objects;
 
 /**
- * One validated generation: tokenized prompts, seed, steps, guidance, the plan, and the video size
- * and frame rate (null size / fps 0: the family's defaults). Immutable. Guidance 1.0 runs the
- * conditional branch only (batch 1), as diffusers does.
+ * One validated generation: tokenized prompts, seed, steps, guidance, the plan, the video size and
+ * frame rate (null size / fps 0: the family's defaults), and the solver with what its history does
+ * at a pool switch. Immutable. Guidance 1.0 runs the conditional branch only (batch 1), as diffusers does.
  */
 public record GenerationSpec(String prompt, TokenizedPrompt promptTokens, TokenizedPrompt negativeTokens, long seed,
-                             int steps, double guidance, StagePlan plan, VideoSize size, int fps) {
+                             int steps, double guidance, StagePlan plan, VideoSize size, int fps, Solver solver,
+                             HistoryAtSwitch history) {
     public GenerationSpec {
+        Objects.requireNonNull(solver, "solver");
+        Objects.requireNonNull(history, "history");
         Objects.requireNonNull(promptTokens, "promptTokens");
         Objects.requireNonNull(negativeTokens, "negativeTokens");
         Objects.requireNonNull(plan, "plan");
@@ -26,7 +32,14 @@ public record GenerationSpec(String prompt, TokenizedPrompt promptTokens, Tokeni
         }
     }
 
-    /** At the family's default size and frame rate. */
+    /** Sampled with Euler. */
+    public GenerationSpec(String prompt, TokenizedPrompt promptTokens, TokenizedPrompt negativeTokens, long seed, int steps,
+                          double guidance, StagePlan plan, VideoSize size, int fps) {
+        this(prompt, promptTokens, negativeTokens, seed, steps, guidance, plan, size, fps, EulerSolver.INSTANCE,
+                HistoryAtSwitch.CARRY);
+    }
+
+    /** At the family's default size and frame rate, sampled with Euler. */
     public GenerationSpec(String prompt, TokenizedPrompt promptTokens, TokenizedPrompt negativeTokens, long seed, int steps,
                           double guidance, StagePlan plan) {
         this(prompt, promptTokens, negativeTokens, seed, steps, guidance, plan, null, 0);

@@ -1,5 +1,6 @@
 package dev.flowblend.orchestrator;
 
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Manifest;
 import dev.flowblend.runtime.ModelEntry;
 import dev.flowblend.runtime.ModelFamily;
@@ -22,13 +23,15 @@ public final class Generator {
     private final Backend backend;
     private final PromptEncoder prompts;
     private final Sampler sampler;
-    private final DType contextWire;  // how the velocity models take their context: its id hashes those bytes
+    private final DType contextWire;
+    private final Solver defaultSolver;  // how the velocity models take their context: its id hashes those bytes
 
     public Generator(ModelFamily family, Backend backend, PromptEncoder prompts) {
         this.family = family;
         this.backend = backend;
         this.prompts = prompts;
         this.sampler = new Sampler(backend, family.conventions().timestepScale());
+        this.defaultSolver = Solver.named(family.conventions().solver(), "manifest conventions.solver");
         TensorSpec ctx = family.byRole(ModelFamily.ROLE_VELOCITY_LARGE).input("context");
         this.contextWire = ctx != null ? ctx.dtype() : DType.FP32;
     }
@@ -43,6 +46,11 @@ public final class Generator {
 
     public Backend backend() {
         return backend;
+    }
+
+    /** The family's solver (manifest conventions.solver), checked when this generator was made. */
+    public Solver defaultSolver() {
+        return defaultSolver;
     }
 
     /** The pool of each step, after checking that the backend has every pool the plan names. */
@@ -93,7 +101,7 @@ public final class Generator {
         Map<String, Double> poolMs = new LinkedHashMap<>();
         float[] noise = Noise.gaussian(spec.seed(), size.latentElements(conv.latentChannels()));
         float[] latent = sampler.sample(noise, 1, sigmas(spec.steps(), size), pools, cond, spec.guidance(), size,
-                step -> {
+                spec.solver(), spec.history(), step -> {
                     served.computeIfAbsent(step.pool(), p -> new ArrayList<>()).add(step.index());
                     ran[step.index()] = step.pool();
                     if (step.fallbackReason() != null) {

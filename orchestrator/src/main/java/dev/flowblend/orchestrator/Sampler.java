@@ -1,6 +1,7 @@
 package dev.flowblend.orchestrator;
 
 import dev.flowblend.orchestrator.solver.EulerSolver;
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
 import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Guidance;
 import dev.flowblend.runtime.VideoSize;
@@ -50,14 +51,6 @@ public final class Sampler {
         /** Runs {@code action} once when cancelled (at once if already); by default never. */
         default void whenCancelled(Runnable action) {
         }
-    }
-
-    /** What a multistep solver's history does where the plan switches pools. */
-    public enum HistoryAtSwitch {
-        /** Keep the other model's data predictions: the solver stays at its order across the switch. */
-        CARRY,
-        /** Forget them: the first step after a switch is first order, as the first step of all is. */
-        RESET
     }
 
     private final Backend backend;

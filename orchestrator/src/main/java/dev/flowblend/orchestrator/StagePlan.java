@@ -1,6 +1,10 @@
 package dev.flowblend.orchestrator;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Json;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,11 +15,16 @@ import java.util.Map;
 /**
  * Which pool serves which sampling step: contiguous segments in sampling order, each ending at a
  * step fraction (FlowBlending: large to 0.4, small to 0.8, large to 1.0) or at a noise level
- * (Wan 2.2: the high-noise expert while sigma >= 0.875). Immutable and validated on construction.
- * The plan file format is this record as JSON: {"name", "unit", "segments": [{"pool", "end"}]}.
+ * (Wan 2.2: the high-noise expert while sigma >= 0.875). A plan may also fix how it is sampled:
+ * {@code solver} (a {@link Solver} wire name), {@code steps}, and {@code solver_history} (what the
+ * solver's history does at a switch, {@link HistoryAtSwitch}); each null means the request's or the
+ * family's. Immutable and validated on construction. The plan file format is this record as JSON:
+ * {"name", "unit", "segments": [{"pool", "end"}], "solver", "steps", "solver_history"}, the last three optional.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record StagePlan(String name, Unit unit, List<Segment> segments) {
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record StagePlan(String name, Unit unit, List<Segment> segments, String solver, Integer steps,
+                        @JsonProperty("solver_history") String solverHistory) {
 
     public static final String LARGE = "large";
     public static final String SMALL = "small";
@@ -88,6 +97,25 @@ public record StagePlan(String name, Unit unit, List<Segment> segments) {
             }
             prev = end;
         }
+        if (solver != null) {
+            solver = Solver.named(solver, "plan '" + name + "' solver").name();
+        }
+        if (steps != null && steps < 1) {
+            throw new IllegalArgumentException("plan '" + name + "' steps is " + steps + "; must be >= 1");
+        }
+        if (solverHistory != null) {
+            solverHistory = HistoryAtSwitch.parse(solverHistory, "plan '" + name + "' solver_history").wireName();
+        }
+    }
+
+    /** Segments only: sampled as the request or the family says. */
+    public StagePlan(String name, Unit unit, List<Segment> segments) {
+        this(name, unit, segments, null, null, null);
+    }
+
+    /** This plan's segments sampled with {@code solver}, {@code steps} and {@code solverHistory} (each may be null). */
+    public StagePlan sampledWith(String solver, Integer steps, String solverHistory) {
+        return new StagePlan(name, unit, segments, solver, steps, solverHistory);
     }
 
     /** A plan by step fraction from alternating (pool, end) pairs. */
@@ -134,6 +162,15 @@ public record StagePlan(String name, Unit unit, List<Segment> segments) {
         StringBuilder b = new StringBuilder();
         for (Segment s : segments) {
             b.append(b.length() == 0 ? "" : ",").append(s.pool()).append(':').append(s.end());
+        }
+        if (solver != null) {
+            b.append(" solver ").append(solver);
+        }
+        if (steps != null) {
+            b.append(" steps ").append(steps);
+        }
+        if (solverHistory != null) {
+            b.append(" history ").append(solverHistory);
         }
         return (unit == Unit.SIGMA ? "sigma " : "") + b;
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.proto.generation.CancelRequest;
 import dev.flowblend.proto.generation.GenerateEvent;
 import dev.flowblend.proto.generation.GenerateRequest;
@@ -30,6 +32,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * End to end over real loopback sockets with the bundled models: an orchestrator, one large worker
@@ -133,16 +137,21 @@ class GenerationIntegrationTest {
         return Math.sqrt(num / den);
     }
 
-    @Test
-    void generate_overGrpc_bitwiseEqualToInProcessRun() throws Exception {
-        float[] remote = frames(result(cluster.generate(request("flowblending").build())));
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"euler", "dpm++2m", "unipc"})
+    void generate_overGrpc_bitwiseEqualToInProcessRun(String solver) throws Exception {
+        Result r = result(cluster.generate(request("flowblending").setSolver(solver).build()));
+        assertEquals(solver, r.getMetadata().getSolver());
+        assertEquals("carry", r.getMetadata().getSolverHistory());
+        float[] remote = frames(r);
         try (InProcessBackend local = InProcessBackend.largeSmall(TestCluster.FAMILY, RuntimeOptions.cpu(1));
              Tokenizer tokenizer = Tokenizer.load(TestCluster.FAMILY)) {
             PromptEncoder prompts = new PromptEncoder(tokenizer, 16);
             Generator g = new Generator(TestCluster.FAMILY, local, prompts);
             GenerationSpec spec = new GenerationSpec("a red circle moving right", prompts.tokens("a red circle moving right"),
                     prompts.tokens(""), 7, 50, TestCluster.FAMILY.conventions().defaultGuidanceScale(),
-                    StagePlan.PRESETS.get("flowblending"));
+                    StagePlan.PRESETS.get("flowblending"), null, 0, Solver.named(solver, "solver"),
+                    HistoryAtSwitch.CARRY);
             float[] inProcess = g.generate(spec, s -> { }, () -> false).frames();
             assertArrayEquals(inProcess, remote);
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.flowblend.orchestrator.solver.DpmSolver2M;
 import dev.flowblend.orchestrator.solver.EulerSolver;
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
 import dev.flowblend.orchestrator.solver.Solver;
 import java.util.ArrayList;
 import java.util.List;
@@ -210,15 +211,15 @@ class SamplerTest {
         Sampler s = new Sampler(new LinearBackend(), 1000.0);
         Conditioning c = new Conditioning("c", new float[1], 1);
         float[] carry = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, DpmSolver2M.INSTANCE,
-                Sampler.HistoryAtSwitch.CARRY, step -> { }, () -> false);
+                HistoryAtSwitch.CARRY, step -> { }, () -> false);
         float[] reset = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, DpmSolver2M.INSTANCE,
-                Sampler.HistoryAtSwitch.RESET, step -> { }, () -> false);
+                HistoryAtSwitch.RESET, step -> { }, () -> false);
         assertArrayEquals(byHand(DpmSolver2M.INSTANCE, sigmas, pools, 0.8f), carry);
         assertArrayEquals(byHand(DpmSolver2M.INSTANCE, sigmas, pools, 0.8f, 3, 6), reset);
         assertNotEquals(carry[0], reset[0]);
         // Euler has no history: both policies give the default sampler's bits
         float[] euler = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, EulerSolver.INSTANCE,
-                Sampler.HistoryAtSwitch.RESET, step -> { }, () -> false);
+                HistoryAtSwitch.RESET, step -> { }, () -> false);
         assertArrayEquals(s.sample(new float[] {0.8f}, sigmas, pools, c, 1.0, step -> { }, () -> false), euler);
         assertArrayEquals(byHand(EulerSolver.INSTANCE, sigmas, pools, 0.8f), euler);
     }

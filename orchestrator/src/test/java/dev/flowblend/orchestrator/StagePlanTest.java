@@ -78,4 +78,32 @@ class StagePlanTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StagePlan.load(f));
         assertTrue(e.getMessage().contains("segmentz"), e.getMessage());
     }
+
+    @Test
+    void load_planFileWithSampling_keepsSolverStepsAndHistory(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("plan.json");
+        Files.writeString(f, "{\"name\":\"fast\",\"segments\":[{\"pool\":\"large\",\"end\":0.4},"
+                + "{\"pool\":\"large\",\"end\":1.0}],\"solver\":\"UniPC\",\"steps\":20,\"solver_history\":\"reset\"}");
+        StagePlan p = StagePlan.load(f);
+        assertEquals("unipc", p.solver());
+        assertEquals(20, p.steps());
+        assertEquals("reset", p.solverHistory());
+        assertEquals("large:0.4,large:1.0 solver unipc steps 20 history reset", p.describe());
+        Path back = dir.resolve("back.json");
+        Files.writeString(back, dev.flowblend.runtime.Json.write(p));
+        assertEquals(p, StagePlan.load(back));
+    }
+
+    @Test
+    void load_badSampling_rejectedNamingTheField(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("plan.json");
+        Files.writeString(f, "{\"name\":\"x\",\"segments\":[{\"pool\":\"large\",\"end\":1.0}],\"solver\":\"rk4\"}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StagePlan.load(f));
+        assertTrue(e.getMessage().contains("plan 'x' solver is 'rk4'; must be one of [euler, dpm++2m, unipc]"),
+                e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> StagePlan.fractions("y", "large", 1.0).sampledWith(null, 0, null));
+        IllegalArgumentException h = assertThrows(IllegalArgumentException.class,
+                () -> StagePlan.fractions("y", "large", 1.0).sampledWith(null, null, "keep"));
+        assertEquals("plan 'y' solver_history is 'keep'; must be carry or reset", h.getMessage());
+    }
 }

@@ -20,7 +20,7 @@ public record Manifest(String family, List<ModelEntry> models, Conventions conve
     }
 
     /**
-     * Sampling conventions: flow prediction, shifted-sigma Euler (docs/architecture.md, "A generation,
+     * Sampling conventions: flow prediction, the shifted-sigma schedule, the default solver (docs/architecture.md, "A generation,
      * step by step"), and the video sizes the family serves (docs/models.md). Every size's latent is
      * derived here, and a size the autoencoder or the patch cannot divide is refused at load, naming
      * the key.
@@ -28,7 +28,11 @@ public record Manifest(String family, List<ModelEntry> models, Conventions conve
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Conventions(String predictionType, double timestepScale, double sigmaShift, int defaultSteps,
                               double defaultGuidanceScale, int latentChannels, Compression compression, int[] patch,
-                              List<SizeSpec> sizes, String defaultSize, int[] frameRates, String negativePrompt) {
+                              List<SizeSpec> sizes, String defaultSize, int[] frameRates, String negativePrompt,
+                              String solver) {
+        /** The solver a family samples with unless a plan or request names another. */
+        public static final String DEFAULT_SOLVER = "euler";
+
         public Conventions {
             if (!"flow".equals(predictionType)) {
                 throw new IllegalArgumentException("conventions.prediction_type is '" + predictionType
@@ -58,6 +62,8 @@ public record Manifest(String family, List<ModelEntry> models, Conventions conve
                 }
             }
             negativePrompt = negativePrompt == null ? "" : negativePrompt;
+            // the name is checked against the solvers the orchestrator has when a Generator loads the family
+            solver = solver == null || solver.isBlank() ? DEFAULT_SOLVER : solver;
             java.util.Set<String> names = new java.util.HashSet<>();
             for (int i = 0; i < sizes.size(); i++) {
                 VideoSize v = derive(sizes.get(i), i, compression, patch, sigmaShift);
