@@ -111,7 +111,7 @@ public final class BatchGenerator {
         return chunk;
     }
 
-    Generator generator() {
+    public Generator generator() {
         return generator;
     }
 

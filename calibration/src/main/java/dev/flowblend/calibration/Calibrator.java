@@ -20,10 +20,25 @@ import java.util.Map;
  */
 public final class Calibrator {
 
-    /** What to run. Grids are step fractions; budget bounds the plans the search may generate. */
+    /**
+     * What to run. Grids are step fractions; budget bounds the plans the search may generate.
+     * {@code sweep} lists further sampling configurations (solver x steps) to search after the
+     * family's own, each with at most {@code sweepBudget} FlowBlending plans (empty: none).
+     */
     public record Options(int samples, int validationSamples, int divergenceSamples, long seedOffset,
-                          Tolerances tolerances, double[] earlyGrid, double[] lateGrid, int budget, Path outDir) {
+                          Tolerances tolerances, double[] earlyGrid, double[] lateGrid, int budget, Path outDir,
+                          List<Sweep.Config> sweep, int sweepBudget) {
+        public Options(int samples, int validationSamples, int divergenceSamples, long seedOffset, Tolerances tolerances,
+                       double[] earlyGrid, double[] lateGrid, int budget, Path outDir) {
+            this(samples, validationSamples, divergenceSamples, seedOffset, tolerances, earlyGrid, lateGrid, budget,
+                    outDir, List.of(), 0);
+        }
+
         public Options {
+            sweep = List.copyOf(sweep);
+            if (!sweep.isEmpty() && sweepBudget < 1) {
+                throw new IllegalArgumentException("sweep budget is " + sweepBudget + "; must be >= 1");
+            }
             if (samples < 2 || divergenceSamples < 1) {
                 throw new IllegalArgumentException("samples must be >= 2 and divergence samples >= 1");
             }
@@ -40,7 +55,7 @@ public final class Calibrator {
     /** Everything a run produced. */
     public record Report(List<Divergence.Step> divergence, Map<String, PlanQuality> measured,
                          Map<String, List<String>> violations, StagePlan chosen, Path planFile, PlanQuality chosenQuality,
-                         PlanQuality largeOnly, Map<String, Double> divergenceByPhase) {
+                         PlanQuality largeOnly, Map<String, Double> divergenceByPhase, Sweep.Result sweep) {
     }
 
     /** The ablation plans at the paper's 40/40/20 split. */
@@ -76,7 +91,12 @@ public final class Calibrator {
         int perPlan = steps * ((options.samples() + chunk - 1) / chunk);
         int div = steps * ((options.divergenceSamples() + chunk - 1) / chunk);
         int perValidation = steps * ((options.validationSamples() + chunk - 1) / chunk);
-        return div + perPlan * (ablations().size() + options.budget()) + perValidation * (1 + options.budget());
+        int sweep = 0;
+        for (Sweep.Config c : options.sweep()) {
+            int plans = 1 + options.sweepBudget();
+            sweep += plans * c.steps() * ((options.samples() + chunk - 1) / chunk + (options.validationSamples() + chunk - 1) / chunk);
+        }
+        return div + perPlan * (ablations().size() + options.budget()) + perValidation * (1 + options.budget()) + sweep;
     }
 
     public Report run() throws Exception {
@@ -109,19 +129,42 @@ public final class Calibrator {
         log.accept(cands.size() + " candidate boundaries; generating at most " + options.budget());
         Validation validation = new Validation(PromptSet.grammar(family, options.validationSamples(),
                 options.seedOffset() + options.samples()));
-        Search.Result result = Search.run(cands, plan -> {
+        Search.Judge judge = plan -> {
             PlanQuality q = measure(plan, samples, reference, ref, measured, violations, runs);
             boolean ok = violations.get(plan.name()).isEmpty();
             log.accept(String.format(java.util.Locale.ROOT, "%-12s saving %5.1f%%  %s", plan.name(),
                     100 * q.flopsSaving(), ok ? "passes" : "fails: " + violations.get(plan.name())));
             return ok && validation.passes(plan, measured, violations);
-        }, options.budget());
-        StagePlan chosen = result.chosen() == null ? ablations().get("LLL") : rename(result.chosen().plan());
-        PlanQuality chosenQ = result.chosen() == null ? ref : measured.get(result.chosen().plan().name());
+        };
+        Search.Result result = Search.run(cands, judge, options.budget());
+        StagePlan best = result.chosen() == null ? null : result.chosen().plan();
+        double bestFlops = result.chosen() == null ? steps * largeStep : result.chosen().flops();
+        Sweep.Result sweep = null;
+        if (!options.sweep().isEmpty()) {
+            log.accept("sweep over " + options.sweep().size() + " solver x steps configurations");
+            sweep = Sweep.run(options.sweep(), new Sweep.Candidates() {
+                @Override
+                public List<Search.Candidate> at(int n) {
+                    double[] sig = evaluation.generator().generator().sigmas(n);
+                    return Search.grid(options.earlyGrid(), options.lateGrid(), n, sig, Sweep.divergenceAt(div, sig),
+                            largeStep, smallStep);
+                }
+
+                @Override
+                public double largeOnlyFlops(int n) {
+                    return n * largeStep;
+                }
+            }, judge, options.sweepBudget());
+            if (sweep.chosen() != null && sweep.chosenFlops() < bestFlops) {
+                best = sweep.chosen();
+            }
+        }
+        StagePlan chosen = best == null ? ablations().get("LLL") : rename(best);
+        PlanQuality chosenQ = best == null ? ref : measured.get(best.name());
         Path planFile = options.outDir().resolve("plan.json");
         Files.writeString(planFile, Json.write(chosen) + "\n");
         Map<String, Double> phases = phases(div);
-        Report report = new Report(div, measured, violations, chosen, planFile, chosenQ, ref, phases);
+        Report report = new Report(div, measured, violations, chosen, planFile, chosenQ, ref, phases, sweep);
         Outputs.write(report, runs, options, family, result);
         return report;
     }
@@ -174,7 +217,7 @@ public final class Calibrator {
     }
 
     private static StagePlan rename(StagePlan p) {
-        return new StagePlan("calibrated", p.unit(), p.segments());
+        return new StagePlan("calibrated", p.unit(), p.segments(), p.solver(), p.steps(), p.solverHistory());
     }
 
     /** Mean divergence over the first 20%, the middle 40% (30-70%) and the last 20% of steps. */

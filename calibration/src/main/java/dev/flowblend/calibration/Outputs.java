@@ -55,6 +55,18 @@ final class Outputs {
                     "passes", search.passed().get(i)));
         }
         json.put("search_order", order);
+        if (r.sweep() != null) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (Sweep.Row row : r.sweep().rows()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("config", row.config().name());
+                m.put("large_only_passes", row.largeOnlyPasses());
+                m.put("cheapest_flowblending", row.search() == null || row.search().chosen() == null ? null
+                        : row.search().chosen().plan().name());
+                rows.add(m);
+            }
+            json.put("sweep", rows);
+        }
         json.put("chosen", r.chosen());
         Files.writeString(dir.resolve("measurements.json"), Json.write(json) + "\n");
         int steps = r.divergence().size();
@@ -70,8 +82,8 @@ final class Outputs {
                 videos.add(run.videos().video(0));
             }
         }
-        String chosenName = search.chosen() == null ? null : search.chosen().plan().name();
-        if (chosenName != null && runs.containsKey(chosenName)) {
+        String chosenName = r.chosenQuality().plan();
+        if (!chosenName.equals("LLL") && runs.containsKey(chosenName)) {
             labels.add("calibrated " + r.chosen().describe());
             videos.add(runs.get(chosenName).videos().video(0));
         }

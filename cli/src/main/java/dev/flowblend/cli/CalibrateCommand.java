@@ -2,10 +2,14 @@ package dev.flowblend.cli;
 
 import dev.flowblend.calibration.Calibrator;
 import dev.flowblend.calibration.PlanQuality;
+import dev.flowblend.calibration.Sweep;
 import dev.flowblend.calibration.Tolerances;
+import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Json;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -49,6 +53,21 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--budget", description = "At most this many candidate plans are generated (default: ${DEFAULT-VALUE}).")
     int budget = 9;
 
+    @Option(names = "--sweep-solvers", split = ",", description = "Also search these solvers (euler, dpm++2m, unipc) "
+            + "at every --sweep-steps count, against the same large-only reference (default: none).")
+    List<String> sweepSolvers = List.of();
+
+    @Option(names = "--sweep-steps", split = ",", description = "Step counts of the sweep (default: 6,8,10,15,20,30).")
+    int[] sweepSteps = {6, 8, 10, 15, 20, 30};
+
+    @Option(names = "--sweep-history", description = "The sweep's solver history at a pool switch: carry or reset "
+            + "(default: ${DEFAULT-VALUE}).")
+    String sweepHistory = "carry";
+
+    @Option(names = "--sweep-budget", description = "FlowBlending plans generated per sweep configuration at most "
+            + "(default: ${DEFAULT-VALUE}).")
+    int sweepBudget = 5;
+
     @Option(names = "--steps", description = "Sampling steps (default: the family's).")
     int steps = 0;
 
@@ -65,8 +84,11 @@ final class CalibrateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Tolerances tol = new Tolerances(minSimilarity, minAccuracyRatio, maxFrechetRatio);
         try (Engines e = new Engines(engine, steps, null)) {
-            Calibrator.Options o = new Calibrator.Options(samples, validationSamples, divergenceSamples, seedOffset, tol, earlyGrid, lateGrid,
-                    budget, out);
+            List<Solver> solvers = sweepSolvers.stream().map(n -> Solver.named(n, "--sweep-solvers")).toList();
+            List<Sweep.Config> sweep = Sweep.grid(solvers, sweepSteps,
+                    HistoryAtSwitch.parse(sweepHistory, "--sweep-history"));
+            Calibrator.Options o = new Calibrator.Options(samples, validationSamples, divergenceSamples, seedOffset, tol,
+                    earlyGrid, lateGrid, budget, out, sweep, sweepBudget);
             TickBar[] bar = new TickBar[1];
             Calibrator c = new Calibrator(e.family, e.evaluation, o, () -> bar[0].run(), msg -> {
                 System.err.println();
@@ -81,6 +103,9 @@ final class CalibrateCommand implements Callable<Integer> {
             for (PlanQuality q : r.measured().values()) {
                 EvaluateCommand.print(q.plan(), q);
             }
+            if (r.sweep() != null) {
+                r.sweep().rows().forEach(row -> System.out.println("sweep " + Sweep.describe(row)));
+            }
             System.out.printf(Locale.ROOT, "chosen: %s, saving %.1f%% of large-only FLOPs; wrote %s (and %s/*.csv, *.json, "
                     + "*.png) in %.1f min%n", r.chosen().describe(), 100 * r.chosenQuality().flopsSaving(), r.planFile(),
                     out, minutes);
@@ -88,6 +113,8 @@ final class CalibrateCommand implements Callable<Integer> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("plan_file", r.planFile().toAbsolutePath().toString());
                 m.put("segments", r.chosen().segments());
+                m.put("solver", r.chosen().solver() != null ? r.chosen().solver() : e.evaluation.generator().generator().defaultSolver().name());
+                m.put("steps", r.chosen().steps() != null ? r.chosen().steps() : e.evaluation.steps());
                 m.put("flops_saving", r.chosenQuality().flopsSaving());
                 Map<String, Object> quality = new LinkedHashMap<>();
                 quality.put("chosen", r.chosenQuality());
