@@ -9,6 +9,7 @@ import dev.flowblend.orchestrator.PromptEncoder;
 import dev.flowblend.orchestrator.Sampler;
 import dev.flowblend.orchestrator.StagePlan;
 import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Sampling;
 import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Manifest;
 import dev.flowblend.runtime.TokenizedPrompt;
@@ -40,7 +41,7 @@ public final class BatchGenerator {
     }
 
     /** Decoded videos of every sample, in order, with the wall time and velocity FLOPs spent. */
-    public record Videos(float[] frames, int count, int[] frameShape, double wallMs, double flops) {
+    public record Videos(float[] frames, int count, int[] frameShape, double wallMs, double flops, int reusedSteps) {
         public int frameValues() {
             return frames.length / count;
         }
@@ -55,8 +56,8 @@ public final class BatchGenerator {
                            Runnable onChunkStep) throws BackendException {
         String[] pools = generator.resolve(plan, steps);
         double[] sigmas = generator.sigmas(steps);
-        Solver solver = solver(plan);
-        HistoryAtSwitch history = history(plan);
+        Sampling sampling = new Sampling(solver(plan), history(plan), plan.reuse());
+        boolean[] reused = sampling.reused(pools, sigmas);
         int n = conventions.latentElements();
         int[] shape = conventions.videoShape();
         int per = shape[0] * shape[1] * shape[2] * shape[3];
@@ -67,13 +68,20 @@ public final class BatchGenerator {
             List<PromptSet.Sample> part = samples.subList(start, Math.min(samples.size(), start + chunk));
             Conditioning cond = conditioning(part, cfg);
             float[] noise = noise(part, n);
-            float[] latent = sampler.sample(noise, part.size(), sigmas, pools, cond, guidance, null, solver, history,
+            float[] latent = sampler.sample(noise, part.size(), sigmas, pools, cond, guidance, null, sampling,
                     s -> onChunkStep.run(), () -> false);
             float[] video = backend.decode(latent, part.size());
             System.arraycopy(video, 0, frames, start * per, video.length);
         }
         double wall = (System.nanoTime() - t0) / 1e6;
-        return new Videos(frames, samples.size(), shape, wall, generator.flops(pools, cfg ? 2 : 1) * samples.size());
+        String[] ran = pools.clone();
+        for (int k = 0; reused != null && k < ran.length; k++) {
+            if (reused[k]) {
+                ran[k] = null;  // no model call
+            }
+        }
+        return new Videos(frames, samples.size(), shape, wall, generator.flops(ran, cfg ? 2 : 1) * samples.size(),
+                reused == null ? 0 : (int) java.util.stream.IntStream.range(0, reused.length).filter(k -> reused[k]).count());
     }
 
     /** The plan's solver, else the family's. */

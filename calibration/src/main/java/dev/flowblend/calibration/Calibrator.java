@@ -212,12 +212,12 @@ public final class Calibrator {
         violations.put(plan.name(), options.tolerances().violations(q, ref));
         // keep only the first videos of each plan for the frame grid
         runs.put(plan.name(), new Evaluation.Run(plan, new BatchGenerator.Videos(run.videos().video(0), 1,
-                run.videos().frameShape(), 0, 0), List.of(), List.of()));
+                run.videos().frameShape(), 0, 0, 0), List.of(), List.of()));
         return q;
     }
 
     private static StagePlan rename(StagePlan p) {
-        return new StagePlan("calibrated", p.unit(), p.segments(), p.solver(), p.steps(), p.solverHistory());
+        return new StagePlan("calibrated", p.unit(), p.segments(), p.solver(), p.steps(), p.solverHistory(), p.reuse());
     }
 
     /** Mean divergence over the first 20%, the middle 40% (30-70%) and the last 20% of steps. */

@@ -32,7 +32,7 @@ public final class Sweep {
         /** {@code plan}'s segments sampled with this configuration, under a name that says both. */
         public StagePlan apply(StagePlan plan, String planName) {
             return new StagePlan(name() + "-" + planName, plan.unit(), plan.segments(), solver.name(), steps,
-                    history.wireName());
+                    history.wireName(), null);
         }
     }
 

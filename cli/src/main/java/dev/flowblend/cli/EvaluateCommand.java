@@ -68,6 +68,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 m.put("solver", ev.generator().solver(p).name());
                 m.put("solver_history", BatchGenerator.history(p).wireName());
                 m.put("steps", ev.steps(p));
+                m.put("reused_steps", run.videos().reusedSteps());
                 m.put("samples", samples);
                 m.put("seed_offset", seedOffset);
                 m.put("accuracy", q.accuracy());

@@ -6,7 +6,9 @@ import dev.flowblend.proto.generation.VideoFormat;
 import dev.flowblend.proto.generation.Plan;
 import dev.flowblend.proto.generation.Segment;
 import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Sampling;
 import dev.flowblend.orchestrator.solver.Solver;
+import dev.flowblend.orchestrator.solver.StepReuse;
 import dev.flowblend.runtime.Manifest;
 import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.Tokenizer;
@@ -78,6 +80,19 @@ final class GenerationRequests {
         } catch (IllegalArgumentException e) {
             throw new Invalid(e.getMessage() + " (empty: the plan's, else the family's)");
         }
+        StepReuse reuse = plan.reuse();
+        if (r.hasReuseBudget()) {
+            double b = r.getReuseBudget();
+            if (!(b >= 0 && b <= 1)) {
+                throw new Invalid("reuse_budget is " + b + "; must be 0 to 1 (0 reuses nothing)");
+            }
+            if (reuse == null && b > 0) {
+                throw new Invalid("reuse_budget is " + b + " but plan '" + plan.name() + "' has no calibrated reuse "
+                        + "curve (a plan file's \"reuse\", written by calibrate); send 0 or no budget");
+            }
+            reuse = reuse == null ? null : reuse.withBudget(b);
+        }
+        Sampling sampling = new Sampling(solver, history, reuse);
         double g = r.hasGuidanceScale() ? r.getGuidanceScale() : conventions.defaultGuidanceScale();
         if (!(g >= 1.0 && g <= limits.maxGuidanceScale())) {
             throw new Invalid("guidance_scale is " + g + "; must be 1 to " + limits.maxGuidanceScale()
@@ -104,7 +119,7 @@ final class GenerationRequests {
         int fps = fps(r);
         try {
             generator.resolve(plan, steps, size);
-            return new GenerationSpec(prompt, ids, neg, r.getSeed(), steps, g, plan, size, fps, solver, history);
+            return new GenerationSpec(prompt, ids, neg, r.getSeed(), steps, g, plan, size, fps, sampling);
         } catch (IllegalArgumentException e) {
             throw new Invalid(e.getMessage());
         }

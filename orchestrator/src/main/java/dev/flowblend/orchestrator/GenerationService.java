@@ -242,9 +242,11 @@ final class GenerationService extends GenerationServiceGrpc.GenerationServiceImp
 
     private GenerationMetadata metadata(GenerationSpec spec, GenerationResult r, double videoMs, double totalMs) {
         GenerationMetadata.Builder m = GenerationMetadata.newBuilder().setSeed(spec.seed()).setSteps(spec.steps())
-                .setSolver(spec.solver().name()).setSolverHistory(spec.history().wireName())
+                .setSolver(spec.sampling().solver().name()).setSolverHistory(spec.sampling().history().wireName())
                 .setGuidanceScale((float) spec.guidance()).setPlan(spec.plan().name() + " (" + spec.plan().describe() + ")")
                 .addAllStepPools(Arrays.asList(r.stepPools())).setFlops(r.flops()).setLargeOnlyFlops(r.largeOnlyFlops())
+                .addAllReusedSteps(r.reusedSteps())
+                .setReuseBudget(spec.sampling().reuse() == null ? 0 : spec.sampling().reuse().budget())
                 .setPrompt(spec.prompt());
         VideoSize size = spec.size() != null ? spec.size() : generator.family().conventions().defaultVideoSize();
         m.setSize(size.name()).setFrames(size.frames()).setHeight(size.height()).setWidth(size.width())

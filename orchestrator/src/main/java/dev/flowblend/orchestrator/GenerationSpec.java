@@ -1,23 +1,19 @@
 package dev.flowblend.orchestrator;
 
-import dev.flowblend.orchestrator.solver.EulerSolver;
-import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
-import dev.flowblend.orchestrator.solver.Solver;
+import dev.flowblend.orchestrator.solver.Sampling;
 import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.VideoSize;
 import java.util.Objects;
 
 /**
  * One validated generation: tokenized prompts, seed, steps, guidance, the plan, the video size and
- * frame rate (null size / fps 0: the family's defaults), and the solver with what its history does
- * at a pool switch. Immutable. Guidance 1.0 runs the conditional branch only (batch 1), as diffusers does.
+ * frame rate (null size / fps 0: the family's defaults), and how the trajectory is integrated
+ * (solver, its history at a switch, step reuse). Immutable. Guidance 1.0 runs the conditional branch only (batch 1), as diffusers does.
  */
 public record GenerationSpec(String prompt, TokenizedPrompt promptTokens, TokenizedPrompt negativeTokens, long seed,
-                             int steps, double guidance, StagePlan plan, VideoSize size, int fps, Solver solver,
-                             HistoryAtSwitch history) {
+                             int steps, double guidance, StagePlan plan, VideoSize size, int fps, Sampling sampling) {
     public GenerationSpec {
-        Objects.requireNonNull(solver, "solver");
-        Objects.requireNonNull(history, "history");
+        Objects.requireNonNull(sampling, "sampling");
         Objects.requireNonNull(promptTokens, "promptTokens");
         Objects.requireNonNull(negativeTokens, "negativeTokens");
         Objects.requireNonNull(plan, "plan");
@@ -35,8 +31,7 @@ public record GenerationSpec(String prompt, TokenizedPrompt promptTokens, Tokeni
     /** Sampled with Euler. */
     public GenerationSpec(String prompt, TokenizedPrompt promptTokens, TokenizedPrompt negativeTokens, long seed, int steps,
                           double guidance, StagePlan plan, VideoSize size, int fps) {
-        this(prompt, promptTokens, negativeTokens, seed, steps, guidance, plan, size, fps, EulerSolver.INSTANCE,
-                HistoryAtSwitch.CARRY);
+        this(prompt, promptTokens, negativeTokens, seed, steps, guidance, plan, size, fps, Sampling.EULER);
     }
 
     /** At the family's default size and frame rate, sampled with Euler. */

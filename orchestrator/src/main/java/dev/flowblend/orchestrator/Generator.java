@@ -98,10 +98,16 @@ public final class Generator {
         Map<String, List<Integer>> served = new LinkedHashMap<>();
         Map<List<String>, List<Integer>> fallbacks = new LinkedHashMap<>();  // [planned, served, reason] -> steps
         String[] ran = new String[pools.length];
+        List<Integer> reused = new ArrayList<>();
         Map<String, Double> poolMs = new LinkedHashMap<>();
         float[] noise = Noise.gaussian(spec.seed(), size.latentElements(conv.latentChannels()));
         float[] latent = sampler.sample(noise, 1, sigmas(spec.steps(), size), pools, cond, spec.guidance(), size,
-                spec.solver(), spec.history(), step -> {
+                spec.sampling(), step -> {
+                    if (step.reused()) {
+                        reused.add(step.index());  // no model ran: neither served nor counted in FLOPs
+                        listener.onStep(step);
+                        return;
+                    }
                     served.computeIfAbsent(step.pool(), p -> new ArrayList<>()).add(step.index());
                     ran[step.index()] = step.pool();
                     if (step.fallbackReason() != null) {
@@ -122,14 +128,16 @@ public final class Generator {
                 List.copyOf(steps))));
         return new GenerationResult(latent, frames.values(), size.videoShape(), pools, served, List.copyOf(fell),
                 encoder.pool, frames.pool(), poolMs, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6,
-                flops(ran, cond.batch()), largeOnlyFlops(spec.steps(), cond.batch()));
+                flops(ran, cond.batch()), largeOnlyFlops(spec.steps(), cond.batch()), List.copyOf(reused));
     }
 
-    /** Velocity FLOPs of a plan: each step costs its pool's model FLOPs per sample times the batch. */
+    /** Velocity FLOPs of a plan: each step costs its pool's model FLOPs per sample times the batch (null pool: none). */
     public double flops(String[] pools, int batch) {
         double total = 0;
         for (String pool : pools) {
-            total += modelFlops(backend.poolModel(pool)) * batch;
+            if (pool != null) {  // null: a step that reused a velocity
+                total += modelFlops(backend.poolModel(pool)) * batch;
+            }
         }
         return total;
     }

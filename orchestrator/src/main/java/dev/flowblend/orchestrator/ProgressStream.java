@@ -40,7 +40,7 @@ final class ProgressStream implements Sampler.StepListener {
     public void onStep(Sampler.Step s) {
         Progress.Builder p = Progress.newBuilder().setStep(s.index()).setSteps(s.steps()).setSigma(s.sigma())
                 .setPool(s.pool()).setWorker(s.worker()).setMillis(s.millis()).setWorkerQueueMillis(s.queueMillis())
-                .setWorkerComputeMillis(s.computeMillis()).setPlannedPool(s.plannedPool());
+                .setWorkerComputeMillis(s.computeMillis()).setPlannedPool(s.plannedPool()).setReused(s.reused());
         if (s.fallbackReason() != null) {
             p.setFallbackReason(s.fallbackReason());
         }

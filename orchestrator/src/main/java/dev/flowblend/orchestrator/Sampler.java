@@ -1,7 +1,7 @@
 package dev.flowblend.orchestrator;
 
-import dev.flowblend.orchestrator.solver.EulerSolver;
 import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Sampling;
 import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Guidance;
 import dev.flowblend.runtime.VideoSize;
@@ -29,10 +29,19 @@ public final class Sampler {
      * A finished step: its index of {@code steps}, its sigma, the pool and worker that served it,
      * the orchestrator's time for it (request to update) and the worker's queue and model time
      * within that; {@code plannedPool} is the pool the plan named, which differs from {@code pool}
-     * when its fallback served the step, {@code fallbackReason} then saying why (else null).
+     * when its fallback served the step, {@code fallbackReason} then saying why (else null);
+     * {@code reused}: no model ran, the step took the last velocity {@code pool} returned (worker empty).
      */
     public record Step(int index, int steps, double sigma, String pool, String worker, double millis,
-                       double queueMillis, double computeMillis, String plannedPool, String fallbackReason) {
+                       double queueMillis, double computeMillis, String plannedPool, String fallbackReason,
+                       boolean reused) {
+        /** A step that called a model (its planned pool's, or a fallback's). */
+        public Step(int index, int steps, double sigma, String pool, String worker, double millis, double queueMillis,
+                    double computeMillis, String plannedPool, String fallbackReason) {
+            this(index, steps, sigma, pool, worker, millis, queueMillis, computeMillis, plannedPool, fallbackReason,
+                    false);
+        }
+
         /** A step served by its planned pool. */
         public Step(int index, int steps, double sigma, String pool, String worker, double millis, double queueMillis,
                     double computeMillis) {
@@ -82,18 +91,19 @@ public final class Sampler {
     public float[] sample(float[] noise, int samples, double[] sigmas, String[] pools, Conditioning conditioning,
                           double guidance, VideoSize size, StepListener listener, Cancellation cancellation)
             throws BackendException {
-        return sample(noise, samples, sigmas, pools, conditioning, guidance, size, EulerSolver.INSTANCE,
-                HistoryAtSwitch.CARRY, listener, cancellation);
+        return sample(noise, samples, sigmas, pools, conditioning, guidance, size, Sampling.EULER, listener,
+                cancellation);
     }
 
     /**
      * {@link #sample(float[], int, double[], String[], Conditioning, double, VideoSize, StepListener, Cancellation)}
-     * with {@code solver} doing the updates and {@code atSwitch} saying what its history does where
-     * {@code pools[k]} differs from {@code pools[k - 1]}.
+     * sampled as {@code sampling} says: its solver does the updates, its history policy applies where
+     * {@code pools[k]} differs from {@code pools[k - 1]}, and the steps its reuse schedule names take
+     * the last velocity instead of a backend call (reported with {@link Step#reused}).
      */
     public float[] sample(float[] noise, int samples, double[] sigmas, String[] pools, Conditioning conditioning,
-                          double guidance, VideoSize size, Solver solver, HistoryAtSwitch atSwitch,
-                          StepListener listener, Cancellation cancellation) throws BackendException {
+                          double guidance, VideoSize size, Sampling sampling, StepListener listener,
+                          Cancellation cancellation) throws BackendException {
         int batch = conditioning.batch();
         boolean cfg = batch == 2 * samples;
         if (!cfg && batch != samples) {
@@ -105,7 +115,8 @@ public final class Sampler {
                     + (pools.length + 1));
         }
         Run run = new Run(noise, noise.length / samples, sigmas, pools, conditioning, cfg, (float) guidance, size,
-                solver.start(sigmas, noise.length), atSwitch == HistoryAtSwitch.RESET, listener, cancellation);
+                sampling.solver().start(sigmas, noise.length), sampling.history() == HistoryAtSwitch.RESET,
+                sampling.reused(pools, sigmas), listener, cancellation);
         cancellation.whenCancelled(() -> run.result.completeExceptionally(new BackendException(
                 BackendException.Kind.CANCELLED, "generation cancelled during step " + run.k)));
         run.advance(null);
@@ -142,6 +153,10 @@ public final class Sampler {
         final VideoSize size;
         final Solver.Run solver;
         final boolean resetAtSwitch;
+        final boolean[] reuse;        // null: every step calls the backend
+        final float[] lastVelocity;   // the last velocity a backend returned, when steps may reuse it
+        String lastPool;
+        String lastWorker;
         final StepListener listener;
         final Cancellation cancellation;
         volatile boolean stopped;
@@ -149,7 +164,7 @@ public final class Sampler {
         long stepStart;
 
         Run(float[] noise, int n, double[] sigmas, String[] pools, Conditioning conditioning, boolean cfg, float g,
-            VideoSize size, Solver.Run solver, boolean resetAtSwitch, StepListener listener,
+            VideoSize size, Solver.Run solver, boolean resetAtSwitch, boolean[] reuse, StepListener listener,
             Cancellation cancellation) {
             this.x = noise.clone();
             this.total = noise.length;
@@ -163,6 +178,8 @@ public final class Sampler {
             this.size = size;
             this.solver = solver;
             this.resetAtSwitch = resetAtSwitch;
+            this.reuse = reuse;
+            this.lastVelocity = reuse == null ? null : new float[total];
             this.listener = listener;
             this.cancellation = cancellation;
         }
@@ -183,6 +200,11 @@ public final class Sampler {
                         return;
                     }
                     stepStart = System.nanoTime();
+                    if (reuse != null && reuse[k]) {
+                        report(done);
+                        done = reused();
+                        continue;
+                    }
                     System.arraycopy(x, 0, in, 0, total);
                     Arrays.fill(t, (float) (sigmas[k] * timestepScale));
                     CompletableFuture<Backend.Velocity> f =
@@ -220,10 +242,24 @@ public final class Sampler {
             if (resetAtSwitch && k > 0 && !pools[k].equals(pools[k - 1])) {
                 solver.resetHistory();
             }
+            if (lastVelocity != null) {
+                System.arraycopy(vv, 0, lastVelocity, 0, total);
+                lastPool = v.pool() != null ? v.pool() : pools[k];
+                lastWorker = v.worker();
+            }
             solver.step(k, x, vv);
             Step d = new Step(k, pools.length, sigmas[k], v.pool() != null ? v.pool() : pools[k], v.worker(),
                     (System.nanoTime() - stepStart) / 1e6, v.queueMillis(), v.computeMillis(), pools[k],
                     v.fallbackReason());
+            k++;
+            return d;
+        }
+
+        /** Step k on the last velocity, no backend call (the schedule never reuses across a pool switch). */
+        private Step reused() {
+            solver.step(k, x, lastVelocity);
+            Step d = new Step(k, pools.length, sigmas[k], lastPool, "", (System.nanoTime() - stepStart) / 1e6, 0, 0,
+                    pools[k], null, true);
             k++;
             return d;
         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
 import dev.flowblend.orchestrator.solver.Solver;
+import dev.flowblend.orchestrator.solver.StepReuse;
 import dev.flowblend.runtime.Json;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,15 +17,15 @@ import java.util.Map;
  * Which pool serves which sampling step: contiguous segments in sampling order, each ending at a
  * step fraction (FlowBlending: large to 0.4, small to 0.8, large to 1.0) or at a noise level
  * (Wan 2.2: the high-noise expert while sigma >= 0.875). A plan may also fix how it is sampled:
- * {@code solver} (a {@link Solver} wire name), {@code steps}, and {@code solver_history} (what the
- * solver's history does at a switch, {@link HistoryAtSwitch}); each null means the request's or the
- * family's. Immutable and validated on construction. The plan file format is this record as JSON:
- * {"name", "unit", "segments": [{"pool", "end"}], "solver", "steps", "solver_history"}, the last three optional.
+ * {@code solver} (a {@link Solver} wire name), {@code steps}, {@code solver_history} (what the
+ * solver's history does at a switch, {@link HistoryAtSwitch}) and {@code reuse} (a calibrated
+ * {@link StepReuse} curve and budget); each null means the request's or the family's. Immutable and validated on construction. The plan file format is this record as JSON:
+ * {"name", "unit", "segments": [{"pool", "end"}], "solver", "steps", "solver_history", "reuse"}, the last four optional.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StagePlan(String name, Unit unit, List<Segment> segments, String solver, Integer steps,
-                        @JsonProperty("solver_history") String solverHistory) {
+                        @JsonProperty("solver_history") String solverHistory, StepReuse reuse) {
 
     public static final String LARGE = "large";
     public static final String SMALL = "small";
@@ -110,12 +111,17 @@ public record StagePlan(String name, Unit unit, List<Segment> segments, String s
 
     /** Segments only: sampled as the request or the family says. */
     public StagePlan(String name, Unit unit, List<Segment> segments) {
-        this(name, unit, segments, null, null, null);
+        this(name, unit, segments, null, null, null, null);
     }
 
     /** This plan's segments sampled with {@code solver}, {@code steps} and {@code solverHistory} (each may be null). */
     public StagePlan sampledWith(String solver, Integer steps, String solverHistory) {
-        return new StagePlan(name, unit, segments, solver, steps, solverHistory);
+        return new StagePlan(name, unit, segments, solver, steps, solverHistory, reuse);
+    }
+
+    /** This plan with step reuse {@code r} (null: none). */
+    public StagePlan withReuse(StepReuse r) {
+        return new StagePlan(name, unit, segments, solver, steps, solverHistory, r);
     }
 
     /** A plan by step fraction from alternating (pool, end) pairs. */
@@ -171,6 +177,9 @@ public record StagePlan(String name, Unit unit, List<Segment> segments, String s
         }
         if (solverHistory != null) {
             b.append(" history ").append(solverHistory);
+        }
+        if (reuse != null) {
+            b.append(" reuse ").append(reuse.budget());
         }
         return (unit == Unit.SIGMA ? "sigma " : "") + b;
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Sampling;
 import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.proto.generation.CancelRequest;
 import dev.flowblend.proto.generation.GenerateEvent;
@@ -150,8 +151,8 @@ class GenerationIntegrationTest {
             Generator g = new Generator(TestCluster.FAMILY, local, prompts);
             GenerationSpec spec = new GenerationSpec("a red circle moving right", prompts.tokens("a red circle moving right"),
                     prompts.tokens(""), 7, 50, TestCluster.FAMILY.conventions().defaultGuidanceScale(),
-                    StagePlan.PRESETS.get("flowblending"), null, 0, Solver.named(solver, "solver"),
-                    HistoryAtSwitch.CARRY);
+                    StagePlan.PRESETS.get("flowblending"), null, 0,
+                    new Sampling(Solver.named(solver, "solver"), HistoryAtSwitch.CARRY, null));
             float[] inProcess = g.generate(spec, s -> { }, () -> false).frames();
             assertArrayEquals(inProcess, remote);
         }

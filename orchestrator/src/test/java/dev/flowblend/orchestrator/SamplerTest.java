@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.flowblend.orchestrator.solver.DpmSolver2M;
 import dev.flowblend.orchestrator.solver.EulerSolver;
 import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Sampling;
 import dev.flowblend.orchestrator.solver.Solver;
+import dev.flowblend.orchestrator.solver.StepReuse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -210,17 +212,37 @@ class SamplerTest {
         String[] pools = {"large", "large", "large", "small", "small", "small", "large", "large"};
         Sampler s = new Sampler(new LinearBackend(), 1000.0);
         Conditioning c = new Conditioning("c", new float[1], 1);
-        float[] carry = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, DpmSolver2M.INSTANCE,
-                HistoryAtSwitch.CARRY, step -> { }, () -> false);
-        float[] reset = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, DpmSolver2M.INSTANCE,
-                HistoryAtSwitch.RESET, step -> { }, () -> false);
+        float[] carry = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null,
+                new Sampling(DpmSolver2M.INSTANCE, HistoryAtSwitch.CARRY, null), step -> { }, () -> false);
+        float[] reset = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null,
+                new Sampling(DpmSolver2M.INSTANCE, HistoryAtSwitch.RESET, null), step -> { }, () -> false);
         assertArrayEquals(byHand(DpmSolver2M.INSTANCE, sigmas, pools, 0.8f), carry);
         assertArrayEquals(byHand(DpmSolver2M.INSTANCE, sigmas, pools, 0.8f, 3, 6), reset);
         assertNotEquals(carry[0], reset[0]);
         // Euler has no history: both policies give the default sampler's bits
-        float[] euler = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null, EulerSolver.INSTANCE,
-                HistoryAtSwitch.RESET, step -> { }, () -> false);
+        float[] euler = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null,
+                new Sampling(EulerSolver.INSTANCE, HistoryAtSwitch.RESET, null), step -> { }, () -> false);
         assertArrayEquals(s.sample(new float[] {0.8f}, sigmas, pools, c, 1.0, step -> { }, () -> false), euler);
         assertArrayEquals(byHand(EulerSolver.INSTANCE, sigmas, pools, 0.8f), euler);
+    }
+
+    @Test
+    void reusedStepsCallNoBackendAndAreReportedWithThePoolThatLastRan() throws Exception {
+        double[] sigmas = SigmaSchedule.sigmas(10, 1.0);
+        String[] pools = new String[10];
+        java.util.Arrays.fill(pools, "large");
+        StepReuse reuse = new StepReuse(0.25, new double[] {1.0, 0.0}, java.util.Map.of("large", new double[] {1.0, 1.0}));
+        FakeBackend b = new FakeBackend();
+        List<Sampler.Step> steps = new ArrayList<>();
+        float[] x = new Sampler(b, 1000.0).sample(new float[] {2f}, 1, sigmas, pools,
+                new Conditioning("c", new float[1], 1), 1.0, null, new Sampling(EulerSolver.INSTANCE,
+                        HistoryAtSwitch.CARRY, reuse), steps::add, () -> false);
+        assertEquals(4, b.pools.size(), "steps 0, 3, 6 and 9 call the model; the rest reuse");
+        assertEquals(List.of(false, true, true, false, true, true, false, true, true, false),
+                steps.stream().map(Sampler.Step::reused).toList());
+        assertEquals("large", steps.get(1).pool());
+        assertEquals("", steps.get(1).worker());
+        // the fake's velocity is 1 everywhere, so reusing it changes nothing: x = 2 - 1
+        assertEquals(1f, x[0], 1e-6f);
     }
 }
