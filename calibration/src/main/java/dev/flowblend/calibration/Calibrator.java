@@ -1,6 +1,7 @@
 package dev.flowblend.calibration;
 
 import dev.flowblend.orchestrator.StagePlan;
+import dev.flowblend.orchestrator.solver.StepReuse;
 import dev.flowblend.runtime.Json;
 import dev.flowblend.runtime.ModelFamily;
 import java.nio.file.Files;
@@ -24,18 +25,27 @@ public final class Calibrator {
      * What to run. Grids are step fractions; budget bounds the plans the search may generate.
      * {@code sweep} lists further sampling configurations (solver x steps) to search after the
      * family's own, each with at most {@code sweepBudget} FlowBlending plans (empty: none).
+     * {@code reuseBudgets}, ascending, are step-reuse budgets tried on the cheapest plan found, each
+     * kept while it still passes (empty: no reuse).
      */
     public record Options(int samples, int validationSamples, int divergenceSamples, long seedOffset,
                           Tolerances tolerances, double[] earlyGrid, double[] lateGrid, int budget, Path outDir,
-                          List<Sweep.Config> sweep, int sweepBudget) {
+                          List<Sweep.Config> sweep, int sweepBudget, double[] reuseBudgets) {
         public Options(int samples, int validationSamples, int divergenceSamples, long seedOffset, Tolerances tolerances,
                        double[] earlyGrid, double[] lateGrid, int budget, Path outDir) {
             this(samples, validationSamples, divergenceSamples, seedOffset, tolerances, earlyGrid, lateGrid, budget,
-                    outDir, List.of(), 0);
+                    outDir, List.of(), 0, new double[0]);
         }
 
         public Options {
             sweep = List.copyOf(sweep);
+            reuseBudgets = reuseBudgets.clone();
+            for (int i = 0; i < reuseBudgets.length; i++) {
+                if (!(reuseBudgets[i] > 0 && reuseBudgets[i] <= 1) || (i > 0 && reuseBudgets[i] <= reuseBudgets[i - 1])) {
+                    throw new IllegalArgumentException("reuse budget " + reuseBudgets[i] + " (index " + i
+                            + "); budgets must ascend strictly within (0, 1]");
+                }
+            }
             if (!sweep.isEmpty() && sweepBudget < 1) {
                 throw new IllegalArgumentException("sweep budget is " + sweepBudget + "; must be >= 1");
             }
@@ -96,7 +106,9 @@ public final class Calibrator {
             int plans = 1 + options.sweepBudget();
             sweep += plans * c.steps() * ((options.samples() + chunk - 1) / chunk + (options.validationSamples() + chunk - 1) / chunk);
         }
-        return div + perPlan * (ablations().size() + options.budget()) + perValidation * (1 + options.budget()) + sweep;
+        int reuse = options.reuseBudgets().length * (perPlan + perValidation);
+        return div + perPlan * (ablations().size() + options.budget()) + perValidation * (1 + options.budget()) + sweep
+                + reuse;
     }
 
     public Report run() throws Exception {
@@ -159,6 +171,24 @@ public final class Calibrator {
                 best = sweep.chosen();
             }
         }
+        if (options.reuseBudgets().length > 0) {
+            StagePlan base = best != null ? best : ablations().get("LLL");
+            StepReuse curve = Divergence.reuseCurve(div, StagePlan.LARGE, StagePlan.SMALL, 0);
+            for (double b : options.reuseBudgets()) {
+                StagePlan p = base.withReuse(curve.withBudget(b));
+                p = new StagePlan(base.name() + "-reuse-" + b, p.unit(), p.segments(), p.solver(), p.steps(),
+                        p.solverHistory(), p.reuse());
+                double f = flops(p, largeStep, smallStep);
+                if (f >= bestFlops) {
+                    continue;  // this budget reuses nothing more on this plan
+                }
+                if (!judge.passes(p)) {
+                    break;  // a larger budget reuses more and errs more
+                }
+                best = p;
+                bestFlops = f;
+            }
+        }
         StagePlan chosen = best == null ? ablations().get("LLL") : rename(best);
         PlanQuality chosenQ = best == null ? ref : measured.get(best.name());
         Path planFile = options.outDir().resolve("plan.json");
@@ -214,6 +244,19 @@ public final class Calibrator {
         runs.put(plan.name(), new Evaluation.Run(plan, new BatchGenerator.Videos(run.videos().video(0), 1,
                 run.videos().frameShape(), 0, 0, 0), List.of(), List.of()));
         return q;
+    }
+
+    /** Guided velocity FLOPs of one generation of {@code plan}, reused steps costing nothing. */
+    private double flops(StagePlan plan, double largeStep, double smallStep) {
+        int n = evaluation.steps(plan);
+        double[] sig = evaluation.generator().generator().sigmas(n);
+        String[] pools = plan.resolve(n, sig);
+        boolean[] reused = plan.reuse() == null ? new boolean[n] : plan.reuse().schedule(pools, sig);
+        double f = 0;
+        for (int k = 0; k < n; k++) {
+            f += reused[k] ? 0 : pools[k].equals(StagePlan.LARGE) ? largeStep : smallStep;
+        }
+        return f;
     }
 
     private static StagePlan rename(StagePlan p) {

@@ -19,10 +19,11 @@ final class Outputs {
     static void write(Calibrator.Report r, Map<String, Evaluation.Run> runs, Calibrator.Options o, ModelFamily family,
                       Search.Result search) throws IOException {
         Path dir = o.outDir();
-        StringBuilder div = new StringBuilder("step,sigma,mean_rel_l2,std_rel_l2,mean_cosine,std_cosine\n");
+        StringBuilder div = new StringBuilder("step,sigma,mean_rel_l2,std_rel_l2,mean_cosine,std_cosine,"
+                + "large_change,small_change\n");
         for (Divergence.Step s : r.divergence()) {
-            div.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%.6f%n", s.step(), s.sigma(), s.meanRelL2(),
-                    s.stdRelL2(), s.meanCosine(), s.stdCosine()));
+            div.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f%n", s.step(), s.sigma(),
+                    s.meanRelL2(), s.stdRelL2(), s.meanCosine(), s.stdCosine(), s.largeChange(), s.smallChange()));
         }
         Files.writeString(dir.resolve("divergence.csv"), div);
         List<String> heads = new ArrayList<>(r.largeOnly().attributeAccuracy().keySet());

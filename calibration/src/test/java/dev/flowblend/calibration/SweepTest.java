@@ -88,4 +88,15 @@ class SweepTest {
         assertEquals("unipc-12-reset-lss", p.name());
         assertEquals("large:0.5,small:1.0 solver unipc steps 12 history reset", p.describe());
     }
+
+    @Test
+    void reuseCurveIsEachModelsChangePerUnitSigma() {
+        List<Divergence.Step> steps = List.of(new Divergence.Step(0, 1.0, 0, 0, 0, 0, 0, 0),
+                new Divergence.Step(1, 0.8, 0, 0, 0, 0, 0.02, 0.04), new Divergence.Step(2, 0.4, 0, 0, 0, 0, 0.02, 0.2));
+        dev.flowblend.orchestrator.solver.StepReuse r = Divergence.reuseCurve(steps, "large", "small", 0.1);
+        assertArrayEquals(new double[] {0.8, 0.4}, r.sigma(), 0);
+        assertArrayEquals(new double[] {0.1, 0.05}, r.changePerSigma().get("large"), 1e-12);
+        assertArrayEquals(new double[] {0.2, 0.5}, r.changePerSigma().get("small"), 1e-12);
+        assertEquals(0.1, r.budget(), 0);
+    }
 }

@@ -68,6 +68,10 @@ final class CalibrateCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     int sweepBudget = 5;
 
+    @Option(names = "--reuse-budgets", split = ",", description = "Step-reuse budgets (ascending, each in (0, 1]) "
+            + "tried on the cheapest plan found; the largest that still passes is kept (default: none).")
+    double[] reuseBudgets = {};
+
     @Option(names = "--steps", description = "Sampling steps (default: the family's).")
     int steps = 0;
 
@@ -88,7 +92,7 @@ final class CalibrateCommand implements Callable<Integer> {
             List<Sweep.Config> sweep = Sweep.grid(solvers, sweepSteps,
                     HistoryAtSwitch.parse(sweepHistory, "--sweep-history"));
             Calibrator.Options o = new Calibrator.Options(samples, validationSamples, divergenceSamples, seedOffset, tol,
-                    earlyGrid, lateGrid, budget, out, sweep, sweepBudget);
+                    earlyGrid, lateGrid, budget, out, sweep, sweepBudget, reuseBudgets);
             TickBar[] bar = new TickBar[1];
             Calibrator c = new Calibrator(e.family, e.evaluation, o, () -> bar[0].run(), msg -> {
                 System.err.println();
