@@ -103,7 +103,7 @@ public final class Calibrator {
         int perValidation = steps * ((options.validationSamples() + chunk - 1) / chunk);
         int sweep = 0;
         for (Sweep.Config c : options.sweep()) {
-            int plans = 1 + options.sweepBudget();
+            int plans = 2 + options.sweepBudget();
             sweep += plans * c.steps() * ((options.samples() + chunk - 1) / chunk + (options.validationSamples() + chunk - 1) / chunk);
         }
         int reuse = options.reuseBudgets().length * (perPlan + perValidation);
@@ -165,6 +165,11 @@ public final class Calibrator {
                 @Override
                 public double largeOnlyFlops(int n) {
                     return n * largeStep;
+                }
+
+                @Override
+                public double flops(StagePlan plan) {
+                    return Calibrator.this.flops(plan, largeStep, smallStep);
                 }
             }, judge, options.sweepBudget());
             if (sweep.chosen() != null && sweep.chosenFlops() < bestFlops) {

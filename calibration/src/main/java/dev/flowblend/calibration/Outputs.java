@@ -62,6 +62,7 @@ final class Outputs {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("config", row.config().name());
                 m.put("large_only_passes", row.largeOnlyPasses());
+                m.put("flowblending_passes", row.flowblendingPasses());
                 m.put("cheapest_flowblending", row.search() == null || row.search().chosen() == null ? null
                         : row.search().chosen().plan().name());
                 rows.add(m);

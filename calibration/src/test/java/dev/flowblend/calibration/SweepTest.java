@@ -35,6 +35,12 @@ class SweepTest {
         public double largeOnlyFlops(int steps) {
             return steps * LARGE;
         }
+
+        @Override
+        public double flops(StagePlan plan) {
+            String[] pools = plan.resolve(plan.steps(), SigmaSchedule.sigmas(plan.steps(), 1.0));
+            return java.util.Arrays.stream(pools).mapToDouble(p -> p.equals(StagePlan.LARGE) ? LARGE : SMALL).sum();
+        }
     };
 
     @Test
@@ -63,6 +69,8 @@ class SweepTest {
         assertEquals(10, r.chosen().steps());
         assertEquals("carry", r.chosen().solverHistory());
         assertTrue(judged.contains("euler-20-lll"));
+        assertTrue(judged.contains("euler-5-flowblending"), "the 40/40/20 point of every configuration is measured");
+        assertFalse(r.rows().get(2).flowblendingPasses(), "small to 0.8 fails this judge");
     }
 
     @Test
