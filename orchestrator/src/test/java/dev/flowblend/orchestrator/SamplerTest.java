@@ -29,6 +29,8 @@ class SamplerTest {
         Executor replies;
         /** The call index that fails with UNAVAILABLE, or -1. */
         int failAt = -1;
+        /** When set, the velocity of (pool, latent) instead of the constants. */
+        java.util.function.BiFunction<String, float[], float[]> field;
 
         @Override
         public float[] encodeText(long[] ids, long[] mask, int batch) {
@@ -49,6 +51,9 @@ class SamplerTest {
         private Velocity compute(String pool, float[] latent, float[] t, int batch) {
             pools.add(pool);
             timesteps.add(t[0]);
+            if (field != null) {
+                return new Velocity(field.apply(pool, latent), pool + "-0", 0, 0);
+            }
             int n = latent.length / batch;
             float[] v = new float[latent.length];
             for (int i = 0; i < n; i++) {
@@ -152,44 +157,6 @@ class SamplerTest {
         }
     }
 
-    /** Velocity v = scale(pool) * x, no guidance: "large" scales by 1, "small" by 2. */
-    static final class LinearBackend implements Backend {
-        @Override
-        public float[] encodeText(long[] ids, long[] mask, int batch) {
-            return new float[batch];
-        }
-
-        @Override
-        public CompletableFuture<Velocity> velocityAsync(String pool, float[] latent, float[] t, Conditioning c,
-                                                         int batch) {
-            float scale = pool.equals("large") ? 1f : 2f;
-            float[] v = new float[latent.length];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = scale * latent[i];
-            }
-            return CompletableFuture.completedFuture(new Velocity(v, pool + "-0", 0, 0));
-        }
-
-        @Override
-        public float[] decode(float[] latent, int batch) {
-            return latent;
-        }
-
-        @Override
-        public boolean hasPool(String pool) {
-            return true;
-        }
-
-        @Override
-        public String poolModel(String pool) {
-            return "velocity-" + pool;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     /** The solver driven by hand over the same velocities, resetting its history before each step of {@code resets}. */
     private static float[] byHand(Solver solver, double[] sigmas, String[] pools, float x0, int... resets) {
         float[] x = {x0};
@@ -210,7 +177,15 @@ class SamplerTest {
     void solverHistoryIsCarriedOrResetAtAPoolSwitchAsAsked() throws Exception {
         double[] sigmas = SigmaSchedule.sigmas(8, 3.0);
         String[] pools = {"large", "large", "large", "small", "small", "small", "large", "large"};
-        Sampler s = new Sampler(new LinearBackend(), 1000.0);
+        FakeBackend linear = new FakeBackend();
+        linear.field = (pool, latent) -> {  // v = x for "large", 2x for "small"
+            float[] v = new float[latent.length];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (pool.equals("large") ? 1f : 2f) * latent[i];
+            }
+            return v;
+        };
+        Sampler s = new Sampler(linear, 1000.0);
         Conditioning c = new Conditioning("c", new float[1], 1);
         float[] carry = s.sample(new float[] {0.8f}, 1, sigmas, pools, c, 1.0, null,
                 new Sampling(DpmSolver2M.INSTANCE, HistoryAtSwitch.CARRY, null), step -> { }, () -> false);

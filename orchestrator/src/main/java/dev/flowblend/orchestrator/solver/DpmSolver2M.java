@@ -10,21 +10,12 @@ package dev.flowblend.orchestrator.solver;
  * σ = 1) the update is first order, which for this parameterisation is exactly Euler; the last step
  * (σ_{k+1} = 0, λ = ∞) is first order too, as diffusers' {@code final_sigmas_type="zero"} makes it.
  */
-public final class DpmSolver2M implements Solver {
+public final class DpmSolver2M extends NamedSolver {
     public static final String NAME = "dpm++2m";
     public static final DpmSolver2M INSTANCE = new DpmSolver2M();
 
     private DpmSolver2M() {
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int order() {
-        return 2;
+        super(NAME, 2);
     }
 
     @Override
@@ -86,10 +77,5 @@ public final class DpmSolver2M implements Solver {
         public void resetHistory() {
             hasPrev = false;
         }
-    }
-
-    @Override
-    public String toString() {
-        return NAME;
     }
 }

@@ -5,21 +5,12 @@ package dev.flowblend.orchestrator.solver;
  * index order, so every backend that returns the same velocities yields the same latent bits. It is
  * also the first-order step every multistep solver takes while its history is empty.
  */
-public final class EulerSolver implements Solver {
+public final class EulerSolver extends NamedSolver {
     public static final String NAME = "euler";
     public static final EulerSolver INSTANCE = new EulerSolver();
 
     private EulerSolver() {
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int order() {
-        return 1;
+        super(NAME, 1);
     }
 
     @Override
@@ -42,10 +33,5 @@ public final class EulerSolver implements Solver {
         for (int i = 0; i < x.length; i++) {
             x[i] = x[i] + dt * v[i];
         }
-    }
-
-    @Override
-    public String toString() {
-        return NAME;
     }
 }

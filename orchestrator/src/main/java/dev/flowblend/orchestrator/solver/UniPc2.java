@@ -18,21 +18,12 @@ package dev.flowblend.orchestrator.solver;
  * where λ = -∞, carries no weight in the limit and is dropped (WAN avoids it by starting at
  * σ = 0.999); after {@link Run#resetHistory} the next step is a first step: no corrector, Euler.
  */
-public final class UniPc2 implements Solver {
+public final class UniPc2 extends NamedSolver {
     public static final String NAME = "unipc";
     public static final UniPc2 INSTANCE = new UniPc2();
 
     private UniPc2() {
-    }
-
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int order() {
-        return 2;
+        super(NAME, 2);
     }
 
     @Override
@@ -140,10 +131,5 @@ public final class UniPc2 implements Solver {
         public void resetHistory() {
             known = 0;
         }
-    }
-
-    @Override
-    public String toString() {
-        return NAME;
     }
 }
