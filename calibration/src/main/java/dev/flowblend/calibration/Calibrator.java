@@ -174,6 +174,7 @@ public final class Calibrator {
             }, judge, options.sweepBudget());
             if (sweep.chosen() != null && sweep.chosenFlops() < bestFlops) {
                 best = sweep.chosen();
+                bestFlops = sweep.chosenFlops();
             }
         }
         if (options.reuseBudgets().length > 0) {
