@@ -155,8 +155,7 @@ public final class Sampler {
         final boolean resetAtSwitch;
         final boolean[] reuse;        // null: every step calls the backend
         final float[] lastVelocity;   // the last velocity a backend returned, when steps may reuse it
-        String lastPool;
-        String lastWorker;
+        String lastPool;              // the pool that returned it
         final StepListener listener;
         final Cancellation cancellation;
         volatile boolean stopped;
@@ -245,7 +244,6 @@ public final class Sampler {
             if (lastVelocity != null) {
                 System.arraycopy(vv, 0, lastVelocity, 0, total);
                 lastPool = v.pool() != null ? v.pool() : pools[k];
-                lastWorker = v.worker();
             }
             solver.step(k, x, vv);
             Step d = new Step(k, pools.length, sigmas[k], v.pool() != null ? v.pool() : pools[k], v.worker(),
