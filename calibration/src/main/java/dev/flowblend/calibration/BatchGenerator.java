@@ -8,9 +8,7 @@ import dev.flowblend.orchestrator.Noise;
 import dev.flowblend.orchestrator.PromptEncoder;
 import dev.flowblend.orchestrator.Sampler;
 import dev.flowblend.orchestrator.StagePlan;
-import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
 import dev.flowblend.orchestrator.solver.Sampling;
-import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.runtime.Manifest;
 import dev.flowblend.runtime.TokenizedPrompt;
 import dev.flowblend.runtime.Tokenizer;
@@ -56,7 +54,7 @@ public final class BatchGenerator {
                            Runnable onChunkStep) throws BackendException {
         String[] pools = generator.resolve(plan, steps);
         double[] sigmas = generator.sigmas(steps);
-        Sampling sampling = new Sampling(solver(plan), history(plan), plan.reuse());
+        Sampling sampling = plan.sampling(generator.defaultSolver());
         boolean[] reused = sampling.reused(pools, sigmas);
         int n = conventions.latentElements();
         int[] shape = conventions.videoShape();
@@ -82,17 +80,6 @@ public final class BatchGenerator {
         }
         return new Videos(frames, samples.size(), shape, wall, generator.flops(ran, cfg ? 2 : 1) * samples.size(),
                 reused == null ? 0 : (int) java.util.stream.IntStream.range(0, reused.length).filter(k -> reused[k]).count());
-    }
-
-    /** The plan's solver, else the family's. */
-    public Solver solver(StagePlan plan) {
-        return plan.solver() != null ? Solver.named(plan.solver(), "plan.solver") : generator.defaultSolver();
-    }
-
-    /** The plan's history policy at a switch, else carry. */
-    public static HistoryAtSwitch history(StagePlan plan) {
-        return plan.solverHistory() != null ? HistoryAtSwitch.parse(plan.solverHistory(), "plan.solver_history")
-                : HistoryAtSwitch.CARRY;
     }
 
     Conditioning conditioning(List<PromptSet.Sample> part, boolean cfg) throws BackendException {

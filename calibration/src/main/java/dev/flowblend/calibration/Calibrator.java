@@ -181,9 +181,7 @@ public final class Calibrator {
             StagePlan base = best != null ? best : ablations().get("LLL");
             StepReuse curve = Divergence.reuseCurve(div, StagePlan.LARGE, StagePlan.SMALL, 0);
             for (double b : options.reuseBudgets()) {
-                StagePlan p = base.withReuse(curve.withBudget(b));
-                p = new StagePlan(base.name() + "-reuse-" + b, p.unit(), p.segments(), p.solver(), p.steps(),
-                        p.solverHistory(), p.reuse());
+                StagePlan p = base.withReuse(curve.withBudget(b)).named(base.name() + "-reuse-" + b);
                 double f = flops(p, largeStep, smallStep);
                 if (f >= bestFlops) {
                     continue;  // this budget reuses nothing more on this plan
@@ -195,7 +193,7 @@ public final class Calibrator {
                 bestFlops = f;
             }
         }
-        StagePlan chosen = best == null ? ablations().get("LLL") : rename(best);
+        StagePlan chosen = best == null ? ablations().get("LLL") : best.named("calibrated");
         PlanQuality chosenQ = best == null ? ref : measured.get(best.name());
         Path planFile = options.outDir().resolve("plan.json");
         Files.writeString(planFile, Json.write(chosen) + "\n");
@@ -265,9 +263,6 @@ public final class Calibrator {
         return f;
     }
 
-    private static StagePlan rename(StagePlan p) {
-        return new StagePlan("calibrated", p.unit(), p.segments(), p.solver(), p.steps(), p.solverHistory(), p.reuse());
-    }
 
     /** Mean divergence over the first 20%, the middle 40% (30-70%) and the last 20% of steps. */
     static Map<String, Double> phases(List<Divergence.Step> div) {

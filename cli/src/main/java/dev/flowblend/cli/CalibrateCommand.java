@@ -117,7 +117,7 @@ final class CalibrateCommand implements Callable<Integer> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("plan_file", r.planFile().toAbsolutePath().toString());
                 m.put("segments", r.chosen().segments());
-                m.put("solver", r.chosen().solver() != null ? r.chosen().solver() : e.evaluation.generator().generator().defaultSolver().name());
+                m.put("solver", r.chosen().sampling(e.evaluation.generator().generator().defaultSolver()).solver().name());
                 m.put("steps", r.chosen().steps() != null ? r.chosen().steps() : e.evaluation.steps());
                 m.put("flops_saving", r.chosenQuality().flopsSaving());
                 Map<String, Object> quality = new LinkedHashMap<>();

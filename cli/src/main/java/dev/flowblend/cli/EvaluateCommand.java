@@ -1,10 +1,10 @@
 package dev.flowblend.cli;
 
-import dev.flowblend.calibration.BatchGenerator;
 import dev.flowblend.calibration.Evaluation;
 import dev.flowblend.calibration.PlanQuality;
 import dev.flowblend.calibration.PromptSet;
 import dev.flowblend.orchestrator.StagePlan;
+import dev.flowblend.orchestrator.solver.Sampling;
 import dev.flowblend.runtime.Json;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,8 +65,9 @@ final class EvaluateCommand implements Callable<Integer> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("plan", p.name());
                 m.put("segments", p.describe());
-                m.put("solver", ev.generator().solver(p).name());
-                m.put("solver_history", BatchGenerator.history(p).wireName());
+                Sampling sampling = p.sampling(ev.generator().generator().defaultSolver());
+                m.put("solver", sampling.solver().name());
+                m.put("solver_history", sampling.history().wireName());
                 m.put("steps", ev.steps(p));
                 m.put("reused_steps", run.videos().reusedSteps());
                 m.put("samples", samples);

@@ -69,18 +69,17 @@ final class GenerationRequests {
             throw new Invalid(field + " is " + Integer.toUnsignedString(steps) + "; must be 1 to " + limits.maxSteps()
                     + " (0 means the plan's, else the default, " + conventions.defaultSteps() + ")");
         }
+        Sampling fromPlan = plan.sampling(generator.defaultSolver());
         Solver solver;
         HistoryAtSwitch history;
         try {
-            solver = !r.getSolver().isEmpty() ? Solver.named(r.getSolver(), "solver")
-                    : plan.solver() != null ? Solver.named(plan.solver(), "plan.solver") : generator.defaultSolver();
-            history = !r.getSolverHistory().isEmpty() ? HistoryAtSwitch.parse(r.getSolverHistory(), "solver_history")
-                    : plan.solverHistory() != null ? HistoryAtSwitch.parse(plan.solverHistory(), "plan.solver_history")
-                    : HistoryAtSwitch.CARRY;
+            solver = r.getSolver().isEmpty() ? fromPlan.solver() : Solver.named(r.getSolver(), "solver");
+            history = r.getSolverHistory().isEmpty() ? fromPlan.history()
+                    : HistoryAtSwitch.parse(r.getSolverHistory(), "solver_history");
         } catch (IllegalArgumentException e) {
             throw new Invalid(e.getMessage() + " (empty: the plan's, else the family's)");
         }
-        StepReuse reuse = plan.reuse();
+        StepReuse reuse = fromPlan.reuse();
         if (r.hasReuseBudget()) {
             double b = r.getReuseBudget();
             if (!(b >= 0 && b <= 1)) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.flowblend.orchestrator.solver.HistoryAtSwitch;
+import dev.flowblend.orchestrator.solver.Sampling;
 import dev.flowblend.orchestrator.solver.Solver;
 import dev.flowblend.orchestrator.solver.StepReuse;
 import dev.flowblend.runtime.Json;
@@ -117,6 +118,19 @@ public record StagePlan(String name, Unit unit, List<Segment> segments, String s
     /** This plan's segments sampled with {@code solver}, {@code steps} and {@code solverHistory} (each may be null). */
     public StagePlan sampledWith(String solver, Integer steps, String solverHistory) {
         return new StagePlan(name, unit, segments, solver, steps, solverHistory, reuse);
+    }
+
+    /** This plan under another name. */
+    public StagePlan named(String newName) {
+        return new StagePlan(newName, unit, segments, solver, steps, solverHistory, reuse);
+    }
+
+    /** How this plan is sampled: its solver (else {@code familySolver}), its history policy (else carry), its reuse. */
+    public Sampling sampling(Solver familySolver) {
+        // both names were checked when this plan was made
+        return new Sampling(solver != null ? Solver.named(solver, "plan.solver") : familySolver,
+                solverHistory != null ? HistoryAtSwitch.parse(solverHistory, "plan.solver_history") : HistoryAtSwitch.CARRY,
+                reuse);
     }
 
     /** This plan with step reuse {@code r} (null: none). */
