@@ -15,9 +15,10 @@ import java.util.Map;
  * One calibration run: divergence curve, the ablation plans, a divergence-guided search over
  * large-small-large boundaries, and the cheapest plan that meets the tolerances, written as a plan
  * file with CSV/JSON of every measurement and the charts. A candidate passes only if it meets the
- * tolerances on the calibration set and then again on a disjoint validation set: picking the
- * cheapest of many noisy pass/fail measurements otherwise favours plans that passed by luck.
- * Thread-compatible.
+ * tolerances on the calibration set and then again on a disjoint validation set; with a
+ * confirmation set, the passing plans are confirmed cheapest first on a third disjoint set and the
+ * first confirmed is chosen ({@link Selection}): picking the cheapest of many noisy pass/fail
+ * measurements otherwise favours plans that passed by luck. Thread-compatible.
  */
 public final class Calibrator {
 
@@ -26,15 +27,17 @@ public final class Calibrator {
      * {@code sweep} lists further sampling configurations (solver x steps) to search after the
      * family's own, each with at most {@code sweepBudget} FlowBlending plans (empty: none).
      * {@code reuseBudgets}, ascending, are step-reuse budgets tried on the cheapest plan found, each
-     * kept while it still passes (empty: no reuse).
+     * kept while it still passes (and is confirmed) (empty: no reuse). {@code confirmationSamples}
+     * videos (0: none) from seeds after the validation set's confirm the choice; at most
+     * {@link #CONFIRMATIONS} passing plans are tried there.
      */
     public record Options(int samples, int validationSamples, int divergenceSamples, long seedOffset,
                           Tolerances tolerances, double[] earlyGrid, double[] lateGrid, int budget, Path outDir,
-                          List<Sweep.Config> sweep, int sweepBudget, double[] reuseBudgets) {
+                          List<Sweep.Config> sweep, int sweepBudget, double[] reuseBudgets, int confirmationSamples) {
         public Options(int samples, int validationSamples, int divergenceSamples, long seedOffset, Tolerances tolerances,
                        double[] earlyGrid, double[] lateGrid, int budget, Path outDir) {
             this(samples, validationSamples, divergenceSamples, seedOffset, tolerances, earlyGrid, lateGrid, budget,
-                    outDir, List.of(), 0, new double[0]);
+                    outDir, List.of(), 0, new double[0], 0);
         }
 
         public Options {
@@ -56,11 +59,18 @@ public final class Calibrator {
                 throw new IllegalArgumentException("validation samples is " + validationSamples
                         + "; must be 0 (no validation) or >= 2");
             }
+            if (confirmationSamples != 0 && confirmationSamples < 2) {
+                throw new IllegalArgumentException("confirmation samples is " + confirmationSamples
+                        + "; must be 0 (no confirmation) or >= 2");
+            }
             if (budget < 1) {
                 throw new IllegalArgumentException("search budget is " + budget + "; must be >= 1");
             }
         }
     }
+
+    /** Passing plans confirmed at most, cheapest first, before the run gives up and keeps large-only. */
+    public static final int CONFIRMATIONS = 8;
 
     /** Everything a run produced. */
     public record Report(List<Divergence.Step> divergence, Map<String, PlanQuality> measured,
@@ -106,9 +116,11 @@ public final class Calibrator {
             int plans = 2 + options.sweepBudget();
             sweep += plans * c.steps() * ((options.samples() + chunk - 1) / chunk + (options.validationSamples() + chunk - 1) / chunk);
         }
-        int reuse = options.reuseBudgets().length * (perPlan + perValidation);
+        int perConfirmation = steps * ((options.confirmationSamples() + chunk - 1) / chunk);
+        int reuse = options.reuseBudgets().length * (perPlan + perValidation + perConfirmation);
+        int confirm = options.confirmationSamples() == 0 ? 0 : perConfirmation * (1 + CONFIRMATIONS);
         return div + perPlan * (ablations().size() + options.budget()) + perValidation * (1 + options.budget()) + sweep
-                + reuse;
+                + reuse + confirm;
     }
 
     public Report run() throws Exception {
@@ -140,17 +152,24 @@ public final class Calibrator {
                 evaluation.generator().generator().sigmas(steps), d, largeStep, smallStep);
         log.accept(cands.size() + " candidate boundaries; generating at most " + options.budget());
         Validation validation = new Validation(PromptSet.grammar(family, options.validationSamples(),
-                options.seedOffset() + options.samples()));
+                options.seedOffset() + options.samples()), SUFFIX);
+        Validation confirmation = new Validation(PromptSet.grammar(family, options.confirmationSamples(),
+                options.seedOffset() + options.samples() + options.validationSamples()), CONFIRMATION_SUFFIX);
+        Selection selection = new Selection();
         Search.Judge judge = plan -> {
             PlanQuality q = measure(plan, samples, reference, ref, measured, violations, runs);
             boolean ok = violations.get(plan.name()).isEmpty();
             log.accept(String.format(java.util.Locale.ROOT, "%-12s saving %5.1f%%  %s", plan.name(),
                     100 * q.flopsSaving(), ok ? "passes" : "fails: " + violations.get(plan.name())));
-            return ok && validation.passes(plan, measured, violations);
+            boolean passes = ok && validation.passes(plan, measured, violations);
+            if (passes) {
+                selection.passed(plan, flops(plan, largeStep, smallStep));
+            }
+            return passes;
         };
+        Search.Judge confirm = options.confirmationSamples() == 0 ? null
+                : plan -> confirmation.passes(plan, measured, violations);
         Search.Result result = Search.run(cands, judge, options.budget());
-        StagePlan best = result.chosen() == null ? null : result.chosen().plan();
-        double bestFlops = result.chosen() == null ? steps * largeStep : result.chosen().flops();
         Sweep.Result sweep = null;
         if (!options.sweep().isEmpty()) {
             log.accept("sweep over " + options.sweep().size() + " solver x steps configurations");
@@ -172,11 +191,14 @@ public final class Calibrator {
                     return Calibrator.this.flops(plan, largeStep, smallStep);
                 }
             }, judge, options.sweepBudget());
-            if (sweep.chosen() != null && sweep.chosenFlops() < bestFlops) {
-                best = sweep.chosen();
-                bestFlops = sweep.chosenFlops();
-            }
         }
+        Selection.Result selected = selection.choose(confirm, CONFIRMATIONS);
+        if (confirm != null) {
+            log.accept("confirmed on " + options.confirmationSamples() + " videos, cheapest first: "
+                    + selected.confirmations());
+        }
+        StagePlan best = selected.chosen() == null ? null : selected.chosen().plan();
+        double bestFlops = selected.chosen() == null ? steps * largeStep : selected.chosen().flops();
         if (options.reuseBudgets().length > 0) {
             StagePlan base = best != null ? best : ablations().get("LLL");
             StepReuse curve = Divergence.reuseCurve(div, StagePlan.LARGE, StagePlan.SMALL, 0);
@@ -186,7 +208,7 @@ public final class Calibrator {
                 if (f >= bestFlops) {
                     continue;  // this budget reuses nothing more on this plan
                 }
-                if (!judge.passes(p)) {
+                if (!judge.passes(p) || (confirm != null && !confirm.passes(p))) {
                     break;  // a larger budget reuses more and errs more
                 }
                 best = p;
@@ -203,14 +225,16 @@ public final class Calibrator {
         return report;
     }
 
-    /** The validation set, its large-only reference generated on first use. */
+    /** A disjoint seed set a plan must pass again, its large-only reference generated on first use. */
     private final class Validation {
         private final List<PromptSet.Sample> samples;
+        private final String suffix;
         private Evaluation.Run reference;
         private PlanQuality referenceQuality;
 
-        Validation(List<PromptSet.Sample> samples) {
+        Validation(List<PromptSet.Sample> samples, String suffix) {
             this.samples = samples;
+            this.suffix = suffix;
         }
 
         boolean passes(StagePlan plan, Map<String, PlanQuality> measured, Map<String, List<String>> violations)
@@ -221,21 +245,24 @@ public final class Calibrator {
             if (reference == null) {
                 reference = evaluation.run(ablations().get("LLL"), samples, tick);
                 referenceQuality = evaluation.measure(reference, reference, samples);
-                measured.put("LLL" + SUFFIX, referenceQuality.named("LLL" + SUFFIX));
-                violations.put("LLL" + SUFFIX, List.of());
+                measured.put("LLL" + suffix, referenceQuality.named("LLL" + suffix));
+                violations.put("LLL" + suffix, List.of());
             }
             PlanQuality q = evaluation.measure(evaluation.run(plan, samples, tick), reference, samples);
             List<String> v = options.tolerances().violations(q, referenceQuality);
-            measured.put(plan.name() + SUFFIX, q.named(plan.name() + SUFFIX));
-            violations.put(plan.name() + SUFFIX, v);
-            log.accept(String.format(java.util.Locale.ROOT, "%-12s on %d validation videos: %s", plan.name(),
-                    samples.size(), v.isEmpty() ? "passes" : "fails: " + v));
+            measured.put(plan.name() + suffix, q.named(plan.name() + suffix));
+            violations.put(plan.name() + suffix, v);
+            log.accept(String.format(java.util.Locale.ROOT, "%-12s on %d %s videos: %s", plan.name(),
+                    samples.size(), suffix.substring(1), v.isEmpty() ? "passes" : "fails: " + v));
             return v.isEmpty();
         }
     }
 
     /** Suffix of the validation-set measurements' names in the report ("LLL@validation", ...). */
     public static final String SUFFIX = "@validation";
+
+    /** Suffix of the confirmation-set measurements' names ("LLL@confirmation", ...). */
+    public static final String CONFIRMATION_SUFFIX = "@confirmation";
 
     private PlanQuality measure(StagePlan plan, List<PromptSet.Sample> samples, Evaluation.Run reference,
                                 PlanQuality ref, Map<String, PlanQuality> measured, Map<String, List<String>> violations,

@@ -51,6 +51,59 @@ public final class Charts {
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
+    /**
+     * Quality against cost for a sweep: one chart per metric (accuracy, Fréchet, similarity), FLOPs
+     * saving on x, a series per solver for large-only and for the 40/40/20 split, and the
+     * tolerance's limit as a line. Writes {@code quality-cost-<metric>.png} into {@code dir}.
+     */
+    public static void qualityCost(List<Sweep.Row> rows, java.util.Map<String, PlanQuality> measured,
+                                   PlanQuality largeOnly, Tolerances tol, Path dir) throws IOException {
+        record Metric(String name, String axis, java.util.function.ToDoubleFunction<PlanQuality> of, double limit) {
+        }
+        List<Metric> metrics = List.of(
+                new Metric("accuracy", "prompt accuracy", PlanQuality::accuracy,
+                        tol.minAccuracyRatio() * largeOnly.accuracy()),
+                new Metric("frechet", "Fréchet distance (lower is better)", PlanQuality::frechet,
+                        tol.maxFrechetRatio() * largeOnly.frechet()),
+                new Metric("similarity", "feature similarity to large-only", PlanQuality::similarity,
+                        tol.minSimilarity()));
+        for (Metric m : metrics) {
+            XYChart chart = new XYChartBuilder().width(900).height(480)
+                    .title(m.name() + " against FLOPs saving (reference: 50-step large-only)")
+                    .xAxisTitle("velocity FLOPs saved vs 50-step large-only (%)").yAxisTitle(m.axis()).build();
+            chart.getStyler().setChartBackgroundColor(Color.WHITE);
+            chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+            java.util.Map<String, List<double[]>> series = new java.util.LinkedHashMap<>();
+            for (Sweep.Row r : rows) {
+                add(series, r.config().solver().name() + " large-only", measured.get(r.largeOnly().name()), m.of());
+                add(series, r.config().solver().name() + " 40/40/20", measured.get(r.flowblending().name()), m.of());
+            }
+            double lo = 100, hi = 0;
+            for (java.util.Map.Entry<String, List<double[]>> e : series.entrySet()) {
+                double[] x = e.getValue().stream().mapToDouble(p -> p[0]).toArray();
+                double[] y = e.getValue().stream().mapToDouble(p -> p[1]).toArray();
+                for (double v : x) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+                chart.addSeries(e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
+            }
+            XYSeries limit = chart.addSeries("tolerance limit", new double[] {lo, hi}, new double[] {m.limit(), m.limit()});
+            limit.setMarker(SeriesMarkers.NONE);
+            limit.setLineColor(Color.RED);
+            BitmapEncoder.saveBitmap(chart, dir.resolve("quality-cost-" + m.name() + ".png").toString(),
+                    BitmapEncoder.BitmapFormat.PNG);
+        }
+    }
+
+    private static void add(java.util.Map<String, List<double[]>> series, String name, PlanQuality q,
+                            java.util.function.ToDoubleFunction<PlanQuality> metric) {
+        if (q != null) {
+            series.computeIfAbsent(name, k -> new java.util.ArrayList<>())
+                    .add(new double[] {100 * q.flopsSaving(), metric.applyAsDouble(q)});
+        }
+    }
+
     /** Rows of frames: one row per (label, video [F, H, W, 3]), every {@code stride}-th frame, zoomed. */
     public static void frameGrid(List<String> labels, List<float[]> videos, int[] shape, int stride, int zoom, Path png)
             throws IOException {

@@ -68,6 +68,7 @@ final class Outputs {
                 rows.add(m);
             }
             json.put("sweep", rows);
+            Charts.qualityCost(r.sweep().rows(), r.measured(), r.largeOnly(), o.tolerances(), dir);
         }
         json.put("chosen", r.chosen());
         Files.writeString(dir.resolve("measurements.json"), Json.write(json) + "\n");

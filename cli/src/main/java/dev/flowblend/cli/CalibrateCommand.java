@@ -22,12 +22,20 @@ import picocli.CommandLine.Option;
         description = "Velocity divergence, boundary sweep and selection: the cheapest plan (by FLOPs) within the "
                 + "quality tolerances, written as a plan file plus CSV/JSON/PNG reports.")
 final class CalibrateCommand implements Callable<Integer> {
+    /** A sweep's many candidates need a larger confirmation than one search's few. */
+    static final int DEFAULT_CONFIRM_SAMPLES = 512;
+
     @Option(names = "--samples", description = "Videos per plan (default: ${DEFAULT-VALUE}).")
     int samples = 128;
 
     @Option(names = "--validation-samples", description = "Videos of a disjoint seed set on which a passing candidate "
             + "must pass again before it can be chosen; 0 disables (default: ${DEFAULT-VALUE}).")
     int validationSamples = 128;
+
+    @Option(names = "--confirm-samples", description = "Videos of a third disjoint seed set on which the passing "
+            + "plans are confirmed, cheapest first, the first confirmed being the choice; 0 disables "
+            + "(default: 512 with --sweep-solvers, else 0).")
+    Integer confirmSamples;
 
     @Option(names = "--divergence-samples", description = "Prompts x seeds for the divergence curve (default: ${DEFAULT-VALUE}).")
     int divergenceSamples = 32;
@@ -92,7 +100,8 @@ final class CalibrateCommand implements Callable<Integer> {
             List<Sweep.Config> sweep = Sweep.grid(solvers, sweepSteps,
                     HistoryAtSwitch.parse(sweepHistory, "--sweep-history"));
             Calibrator.Options o = new Calibrator.Options(samples, validationSamples, divergenceSamples, seedOffset, tol,
-                    earlyGrid, lateGrid, budget, out, sweep, sweepBudget, reuseBudgets);
+                    earlyGrid, lateGrid, budget, out, sweep, sweepBudget, reuseBudgets,
+                    confirmSamples != null ? confirmSamples : sweep.isEmpty() ? 0 : DEFAULT_CONFIRM_SAMPLES);
             TickBar[] bar = new TickBar[1];
             Calibrator c = new Calibrator(e.family, e.evaluation, o, () -> bar[0].run(), msg -> {
                 System.err.println();
@@ -127,6 +136,11 @@ final class CalibrateCommand implements Callable<Integer> {
                 if (validated != null) {
                     quality.put("chosen_validation", validated);
                     quality.put("large_only_validation", r.measured().get("LLL" + Calibrator.SUFFIX));
+                }
+                PlanQuality confirmed = r.measured().get(r.chosenQuality().plan() + Calibrator.CONFIRMATION_SUFFIX);
+                if (confirmed != null) {
+                    quality.put("chosen_confirmation", confirmed);
+                    quality.put("large_only_confirmation", r.measured().get("LLL" + Calibrator.CONFIRMATION_SUFFIX));
                 }
                 m.put("quality", quality);
                 m.put("divergence_by_phase", r.divergenceByPhase());
