@@ -62,7 +62,13 @@ final class BenchCommand implements Callable<Integer> {
             + "gRPC mode, whitespace-separated; empty for none (default: ${DEFAULT-VALUE}: HotSpot compiles the per-step "
             + "RPC path after ~20x fewer calls, so the warm-up reaches the compiled steady state a long-running server "
             + "reaches after tens of thousands of steps).")
-    String clusterJvmOptions = "-XX:CompileThresholdScaling=0.05";
+    String clusterJvmOptions = CLUSTER_JVM_OPTIONS;
+
+    /**
+     * HotSpot compiles the per-step RPC path after ~20x fewer calls, so a short warm-up reaches the
+     * compiled steady state a long-running server reaches after tens of thousands of steps.
+     */
+    static final String CLUSTER_JVM_OPTIONS = "-XX:CompileThresholdScaling=0.05";
 
     @Option(names = "--json", description = "Print a JSON summary as the last stdout line.")
     boolean json;

@@ -22,8 +22,12 @@ import picocli.CommandLine.Option;
 
 /**
  * Brings up deploy/demo.json (an orchestrator, a large and a small worker, as separate processes
- * on loopback), generates one video with the chosen plan and the same one large-only, and reports
- * where each step ran, the wall times and what the evaluator sees in the video.
+ * on loopback), warms every process as bench does, then generates the same video with the chosen
+ * plan and large-only, interleaved, several times each, and reports where each step ran, the
+ * median sampling and end-to-end times of both, their ratios, and what the evaluator sees in the
+ * video. Sampling time (the loop the plan changes) and end-to-end time (prompt encoding, decoding,
+ * video encoding and transport included) are reported apart because only the first scales with
+ * the plan's FLOPs; one cold generation of each says neither.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Start orchestrator + large + small workers on loopback, generate one video, compare with large-only.")
@@ -49,13 +53,29 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--cluster", description = "Cluster config (default: deploy/demo.json).")
     Path cluster;
 
+    @Option(names = "--warmup", description = "Unrecorded warm-up generations per plan, 0..1000 (each pool of the plan "
+            + "also runs alone, as in bench) (default: ${DEFAULT-VALUE}).")
+    int warmup = 10;
+
+    @Option(names = "--runs", description = "Recorded generations per plan, interleaved, 1..1000; medians are "
+            + "reported (default: ${DEFAULT-VALUE}).")
+    int runs = 5;
+
+    @Option(names = "--cluster-jvm-options", description = "JVM options added to the cluster's processes, "
+            + "whitespace-separated; empty for none (default: ${DEFAULT-VALUE}, as bench).")
+    String clusterJvmOptions = BenchCommand.CLUSTER_JVM_OPTIONS;
+
     @Option(names = "--json", description = "Print a JSON summary as the last stdout line.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
+        if (warmup < 0 || warmup > 1000 || runs < 1 || runs > 1000) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--warmup is " + warmup
+                    + " and --runs " + runs + "; need --warmup 0..1000 and --runs 1..1000");
+        }
         Path file = cluster != null ? cluster : Launcher.home().resolve("deploy/demo.json");
-        ClusterConfig base = ClusterConfig.load(file);
+        ClusterConfig base = ClusterConfig.load(file).withMoreJvmOptions(ClusterConfig.splitOptions(clusterJvmOptions));
         ModelFamily family = ModelFamily.load(ModelFamily.defaultDirectory());
         System.out.println("starting " + base.workers().size() + " workers and the orchestrator from " + file + " ...");
         try (LocalCluster c = LocalCluster.start(base);
@@ -64,20 +84,40 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("cluster up (orchestrator " + c.target() + ", logs in " + c.logs() + ")");
             Plan chosen = Plans.toProto(plan);
             Plan largeOnly = Plan.newBuilder().setPreset("large-only").build();
-            // warm-up (JIT, ONNX Runtime first-run allocations), not reported
-            client.generate(request(chosen).setSteps(4).build(), 600, p -> { });
-            client.generate(request(largeOnly).setSteps(4).build(), 600, p -> { });
-            GenerationClient.Outcome main = client.generate(request(chosen).build(), 600,
-                    new ProgressBar(System.err, plan)::update);
+            // warm-up (JIT, ONNX Runtime first-run allocations, every worker's caches), not reported
+            List<Plan> warm = new java.util.ArrayList<>(List.of(chosen, largeOnly));
+            warm.add(Plan.newBuilder().setPreset("small-only").build());
+            for (int i = 0; i < warmup; i++) {
+                for (Plan p : warm) {
+                    client.generate(request(p).build(), 600, x -> { });
+                }
+                System.err.printf(Locale.ROOT, "\rwarm-up %d/%d", i + 1, warmup);
+            }
+            System.err.println();
+            WarmTimings mine = new WarmTimings(), large = new WarmTimings();
+            GenerationClient.Outcome main = null, base2 = null;
+            for (int i = 0; i < runs; i++) {
+                String label = String.format(Locale.ROOT, "run %d/%d ", i + 1, runs);
+                GenerationClient.Outcome o = client.generate(request(chosen).build(), 600,
+                        new ProgressBar(System.err, label + plan)::update);
+                GenerationClient.Outcome l = client.generate(request(largeOnly).build(), 600,
+                        new ProgressBar(System.err, label + "large-only")::update);
+                mine.add(o);
+                large.add(l);
+                main = main == null ? o : main;
+                base2 = base2 == null ? l : base2;
+            }
             Files.write(out, main.result().getVideo().toByteArray());
-            GenerationClient.Outcome base2 = client.generate(request(largeOnly).build(), 600,
-                    new ProgressBar(System.err, "large-only")::update);
             EvaluatorModel.Verdict j = judge(evaluator, main.result());
             EvaluatorModel.Verdict jl = judge(evaluator, base2.result());
             EvaluatorModel.Verdict jf = fileVerdict(evaluator, main.result());
             System.out.println(GenerateCommand.summary(out.toAbsolutePath(), main));
-            System.out.printf(Locale.ROOT, "large-only: %.0f ms (this plan: %.0f ms, speedup %.2fx)%n", base2.wallMs(),
-                    main.wallMs(), base2.wallMs() / main.wallMs());
+            System.out.printf(Locale.ROOT, "medians of %d warm runs each (after %d warm-up rounds):%n"
+                            + "  sampling    %s %.0f ms, large-only %.0f ms: speedup %.2fx%n"
+                            + "  end-to-end  %s %.0f ms, large-only %.0f ms: speedup %.2fx (prompt encoding, decoding, "
+                            + "video encoding and transport do not shrink with the plan)%n", runs, warmup,
+                    plan, mine.sampling(), large.sampling(), large.sampling() / mine.sampling(),
+                    plan, mine.total(), large.total(), large.total() / mine.total());
             System.out.println("evaluator sees: \"" + evaluator.describe(j) + "\"" + (evaluator.matches(j, prompt)
                     ? " (matches the prompt)" : " (does NOT match the prompt)") + "; large-only video: \""
                     + evaluator.describe(jl) + "\"");
@@ -86,7 +126,7 @@ final class DemoCommand implements Callable<Integer> {
                         + "\"" + (evaluator.matches(jf, prompt) ? " (matches the prompt)" : " (does NOT match the prompt)"));
             }
             if (json) {
-                Map<String, Object> m = summary(main, base2, evaluator, j);
+                Map<String, Object> m = summary(main, mine, large, evaluator, j);
                 if (jf != null) {
                     m.put("file_evaluator_sees", evaluator.describe(jf));
                     m.put("file_matches_prompt", evaluator.matches(jf, prompt));
@@ -97,7 +137,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private Map<String, Object> summary(GenerationClient.Outcome main, GenerationClient.Outcome largeOnly,
+    private Map<String, Object> summary(GenerationClient.Outcome main, WarmTimings mine, WarmTimings large,
                                         EvaluatorModel evaluator, EvaluatorModel.Verdict j) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("output", out.toAbsolutePath().toString());
@@ -107,9 +147,14 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, List<Integer>> served = new LinkedHashMap<>();
         main.result().getMetadata().getServedMap().forEach((k, v) -> served.put(k, v.getStepsList()));
         m.put("served", served);
-        m.put("wall_ms", round(main.wallMs()));
-        m.put("large_only_wall_ms", round(largeOnly.wallMs()));
-        m.put("speedup", round(largeOnly.wallMs() / main.wallMs()));
+        m.put("runs", runs);
+        m.put("warmup", warmup);
+        m.put("wall_ms", round(mine.total()));
+        m.put("large_only_wall_ms", round(large.total()));
+        m.put("speedup", round(large.total() / mine.total()));
+        m.put("sampling_ms", round(mine.sampling()));
+        m.put("large_only_sampling_ms", round(large.sampling()));
+        m.put("sampling_speedup", round(large.sampling() / mine.sampling()));
         m.put("flops", main.result().getMetadata().getFlops());
         m.put("large_only_flops", main.result().getMetadata().getLargeOnlyFlops());
         m.put("evaluator_sees", evaluator.describe(j));
