@@ -1,0 +1,43 @@
+package dev.flowblend.capacity;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One worker pool: how many workers (each one device: one GPU, or one CPU worker process, that
+ * runs one batch at a time of any model it hosts), what a worker costs per hour, which velocity
+ * model its steps run ({@code model}; default {@code velocity-<pool name>}, as the orchestrator's
+ * pool config names it) and the batch costs of every model its workers host. Immutable.
+ */
+public record PoolCosts(Integer workers, Double pricePerHour, String model, Map<String, ModelCosts> models) {
+    public static final int DEFAULT_WORKERS = 1;
+    public static final double DEFAULT_PRICE_PER_HOUR = 0.0;
+    static final int MAX_WORKERS = 100_000;
+
+    public PoolCosts {
+        workers = workers == null ? DEFAULT_WORKERS : workers;
+        pricePerHour = pricePerHour == null ? DEFAULT_PRICE_PER_HOUR : pricePerHour;
+        models = models == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(models));
+    }
+
+    /** The velocity model the steps of pool {@code name} run. */
+    public String velocityModel(String name) {
+        return model != null ? model : "velocity-" + name;
+    }
+
+    /** This pool with {@code n} workers. */
+    public PoolCosts withWorkers(int n) {
+        return new PoolCosts(n, pricePerHour, model, models);
+    }
+
+    void check(String path) {
+        Check.range(path + ".workers", workers, 0, MAX_WORKERS);
+        Check.range(path + ".price_per_hour", pricePerHour, 0, 1e6);
+        Check.that(model == null || !model.isBlank(), path + ".model is empty; must name a model of " + path + ".models");
+        models.forEach((name, m) -> {
+            Check.that(!name.isBlank(), path + ".models has an empty model name");
+            m.check(path + ".models." + name);
+        });
+    }
+}
