@@ -29,15 +29,18 @@ public final class Calibrator {
      * {@code reuseBudgets}, ascending, are step-reuse budgets tried on the cheapest plan found, each
      * kept while it still passes (and is confirmed) (empty: no reuse). {@code confirmationSamples}
      * videos (0: none) from seeds after the validation set's confirm the choice; at most
-     * {@link #CONFIRMATIONS} passing plans are tried there.
+     * {@link #CONFIRMATIONS} passing plans are tried there, and a plan is confirmed only if it
+     * meets the tolerances on at least {@code confirmationConfidence} of {@link #RESAMPLES}
+     * bootstrap resamples of that set too (0: the point estimate alone decides).
      */
     public record Options(int samples, int validationSamples, int divergenceSamples, long seedOffset,
                           Tolerances tolerances, double[] earlyGrid, double[] lateGrid, int budget, Path outDir,
-                          List<Sweep.Config> sweep, int sweepBudget, double[] reuseBudgets, int confirmationSamples) {
+                          List<Sweep.Config> sweep, int sweepBudget, double[] reuseBudgets, int confirmationSamples,
+                          double confirmationConfidence) {
         public Options(int samples, int validationSamples, int divergenceSamples, long seedOffset, Tolerances tolerances,
                        double[] earlyGrid, double[] lateGrid, int budget, Path outDir) {
             this(samples, validationSamples, divergenceSamples, seedOffset, tolerances, earlyGrid, lateGrid, budget,
-                    outDir, List.of(), 0, new double[0], 0);
+                    outDir, List.of(), 0, new double[0], 0, 0);
         }
 
         public Options {
@@ -59,6 +62,10 @@ public final class Calibrator {
                 throw new IllegalArgumentException("validation samples is " + validationSamples
                         + "; must be 0 (no validation) or >= 2");
             }
+            if (!(confirmationConfidence >= 0 && confirmationConfidence <= 1)) {
+                throw new IllegalArgumentException("confirmation confidence is " + confirmationConfidence
+                        + "; must be in [0, 1]");
+            }
             if (confirmationSamples != 0 && confirmationSamples < 2) {
                 throw new IllegalArgumentException("confirmation samples is " + confirmationSamples
                         + "; must be 0 (no confirmation) or >= 2");
@@ -70,7 +77,10 @@ public final class Calibrator {
     }
 
     /** Passing plans confirmed at most, cheapest first, before the run gives up and keeps large-only. */
-    public static final int CONFIRMATIONS = 8;
+    public static final int CONFIRMATIONS = 24;
+
+    /** Bootstrap resamples behind a confirmation's pass share. */
+    public static final int RESAMPLES = 200;
 
     /** Everything a run produced. */
     public record Report(List<Divergence.Step> divergence, Map<String, PlanQuality> measured,
@@ -152,9 +162,10 @@ public final class Calibrator {
                 evaluation.generator().generator().sigmas(steps), d, largeStep, smallStep);
         log.accept(cands.size() + " candidate boundaries; generating at most " + options.budget());
         Validation validation = new Validation(PromptSet.grammar(family, options.validationSamples(),
-                options.seedOffset() + options.samples()), SUFFIX);
+                options.seedOffset() + options.samples()), SUFFIX, 0);
         Validation confirmation = new Validation(PromptSet.grammar(family, options.confirmationSamples(),
-                options.seedOffset() + options.samples() + options.validationSamples()), CONFIRMATION_SUFFIX);
+                options.seedOffset() + options.samples() + options.validationSamples()), CONFIRMATION_SUFFIX,
+                options.confirmationConfidence());
         Selection selection = new Selection();
         Search.Judge judge = plan -> {
             PlanQuality q = measure(plan, samples, reference, ref, measured, violations, runs);
@@ -229,12 +240,14 @@ public final class Calibrator {
     private final class Validation {
         private final List<PromptSet.Sample> samples;
         private final String suffix;
+        private final double confidence;
         private Evaluation.Run reference;
         private PlanQuality referenceQuality;
 
-        Validation(List<PromptSet.Sample> samples, String suffix) {
+        Validation(List<PromptSet.Sample> samples, String suffix, double confidence) {
             this.samples = samples;
             this.suffix = suffix;
+            this.confidence = confidence;
         }
 
         boolean passes(StagePlan plan, Map<String, PlanQuality> measured, Map<String, List<String>> violations)
@@ -248,8 +261,18 @@ public final class Calibrator {
                 measured.put("LLL" + suffix, referenceQuality.named("LLL" + suffix));
                 violations.put("LLL" + suffix, List.of());
             }
-            PlanQuality q = evaluation.measure(evaluation.run(plan, samples, tick), reference, samples);
-            List<String> v = options.tolerances().violations(q, referenceQuality);
+            Evaluation.Run run = evaluation.run(plan, samples, tick);
+            PlanQuality q = evaluation.measure(run, reference, samples);
+            List<String> v = new ArrayList<>(options.tolerances().violations(q, referenceQuality));
+            if (v.isEmpty() && confidence > 0) {
+                // the same resamples for every plan (one seed): plans are compared on equal footing
+                double share = evaluation.passShare(run, reference, samples, options.tolerances(), RESAMPLES,
+                        options.seedOffset());
+                if (share < confidence) {
+                    v.add(String.format(java.util.Locale.ROOT, "passes %.0f%% of %d bootstrap resamples < %.0f%%",
+                            100 * share, RESAMPLES, 100 * confidence));
+                }
+            }
             measured.put(plan.name() + suffix, q.named(plan.name() + suffix));
             violations.put(plan.name() + suffix, v);
             log.accept(String.format(java.util.Locale.ROOT, "%-12s on %d %s videos: %s", plan.name(),

@@ -101,6 +101,30 @@ public final class Evaluation {
                 Gaussian.of(evalFeatures).frechet(real), sim / n, psnr / n, ssim / n, motion / n);
     }
 
+    /**
+     * The share of {@code resamples} bootstrap resamples of the set on which {@code run} meets
+     * {@code tol} against {@code largeOnly} ({@link Bootstrap}); the seed fixes the resamples.
+     */
+    public double passShare(Run run, Run largeOnly, List<PromptSet.Sample> samples, Tolerances tol, int resamples,
+                            long seed) {
+        return Bootstrap.passShare(side(run, largeOnly, samples), side(largeOnly, largeOnly, samples), real, tol,
+                resamples, seed);
+    }
+
+    /** Per video: all attributes right, feature similarity to large-only's video, the evaluator's features. */
+    private Bootstrap.Side side(Run run, Run largeOnly, List<PromptSet.Sample> samples) {
+        int n = samples.size();
+        boolean[] right = new boolean[n];
+        double[] sim = new double[n];
+        List<float[]> f = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            right[i] = java.util.Arrays.equals(run.verdicts().get(i).labels(), samples.get(i).labels());
+            sim[i] = Metrics.cosine(run.features().get(i), largeOnly.features().get(i));
+            f.add(run.verdicts().get(i).features());
+        }
+        return new Bootstrap.Side(right, sim, f);
+    }
+
     /** The steps {@code plan} samples with: its own, else this evaluation's. */
     public int steps(StagePlan plan) {
         return plan.steps() != null ? plan.steps() : steps;

@@ -21,6 +21,13 @@ public record Tolerances(double minSimilarity, double minAccuracyRatio, double m
         }
     }
 
+    /** Whether measurements of a plan meet the tolerances against large-only's accuracy and Fréchet distance. */
+    public boolean meets(double similarity, double accuracy, double frechet, double largeOnlyAccuracy,
+                         double largeOnlyFrechet) {
+        return similarity >= minSimilarity && accuracy >= minAccuracyRatio * largeOnlyAccuracy
+                && frechet <= maxFrechetRatio * largeOnlyFrechet;
+    }
+
     /** The criteria {@code q} misses against {@code largeOnly}; empty when it passes. */
     public List<String> violations(PlanQuality q, PlanQuality largeOnly) {
         List<String> v = new ArrayList<>();

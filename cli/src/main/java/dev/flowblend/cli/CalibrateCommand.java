@@ -37,6 +37,11 @@ final class CalibrateCommand implements Callable<Integer> {
             + "(default: 512 with --sweep-solvers, else 0).")
     Integer confirmSamples;
 
+    @Option(names = "--confirm-confidence", description = "A plan is confirmed only if it also meets the tolerances "
+            + "on at least this share of bootstrap resamples of the confirmation set, 0..1; 0: the measurement alone "
+            + "decides (default: ${DEFAULT-VALUE}).")
+    double confirmConfidence = 0.9;
+
     @Option(names = "--divergence-samples", description = "Prompts x seeds for the divergence curve (default: ${DEFAULT-VALUE}).")
     int divergenceSamples = 32;
 
@@ -101,7 +106,8 @@ final class CalibrateCommand implements Callable<Integer> {
                     HistoryAtSwitch.parse(sweepHistory, "--sweep-history"));
             Calibrator.Options o = new Calibrator.Options(samples, validationSamples, divergenceSamples, seedOffset, tol,
                     earlyGrid, lateGrid, budget, out, sweep, sweepBudget, reuseBudgets,
-                    confirmSamples != null ? confirmSamples : sweep.isEmpty() ? 0 : DEFAULT_CONFIRM_SAMPLES);
+                    confirmSamples != null ? confirmSamples : sweep.isEmpty() ? 0 : DEFAULT_CONFIRM_SAMPLES,
+                    confirmConfidence);
             TickBar[] bar = new TickBar[1];
             Calibrator c = new Calibrator(e.family, e.evaluation, o, () -> bar[0].run(), msg -> {
                 System.err.println();
