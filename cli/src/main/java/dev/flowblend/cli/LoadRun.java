@@ -18,27 +18,49 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 
 /**
- * A bounded load: {@code count} generations, at most {@code concurrency} at once, each under its
- * own deadline, so a run always ends by itself (at most about count / concurrency deadlines).
- * Records for every generation what came back: status, wall time, the SHA-256 of the decoded
- * frames (to compare runs bitwise) and which worker served each step (from progress events).
+ * A bounded load, each generation under its own deadline so a run always ends by itself. Closed
+ * loop ({@link #run}): {@code count} generations, at most {@code concurrency} at once, the next
+ * starting when one ends. Open loop ({@link #runOpen}): each generation starts at its scheduled
+ * arrival time whatever is in flight (up to a cap). Records for every generation what came back:
+ * status, wall time, latency, the SHA-256 of the decoded frames (to compare runs bitwise) and
+ * which worker served each step (from progress events).
  */
 final class LoadRun {
 
-    /** What one generation did. {@code status} is "OK" or the gRPC code name of its failure. */
+    /**
+     * What one generation did. {@code status} is "OK" or the gRPC code name of its failure.
+     * {@code wallMs} runs from the call's start to its end; {@code latencyMs} from the generation's
+     * origin: its scheduled arrival in an open loop (so a late start counts), its start in a closed
+     * loop (there it equals {@code wallMs}). {@code originNanos} and {@code endNanos} are
+     * {@link System#nanoTime} readings (the measuring window); {@code scheduledMs}, the arrival's
+     * offset from the open-loop point's start, is null in a closed loop.
+     */
     record Record(int index, String prompt, long seed, boolean accepted, String status, String description,
                   long startEpochMs, long endEpochMs, double wallMs, String framesSha256,
-                  Map<String, Integer> stepsByWorker) {
+                  Map<String, Integer> stepsByWorker, long originNanos, long endNanos, double latencyMs,
+                  Double scheduledMs) {
         boolean ok() {
             return status.equals("OK");
         }
     }
+
+    /**
+     * What an open-loop run did: the records of the arrivals that started (in index order), how
+     * many arrivals came (before a stop), and the indices of those dropped because
+     * {@code maxInFlight} generations were already running.
+     */
+    record Open(List<Record> records, int arrivals, List<Integer> dropped) {
+    }
+
+    /** How often an open loop waiting for its next arrival asks whether to stop. */
+    static final long STOP_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final GenerationServiceGrpc.GenerationServiceBlockingStub stub;
     private final long deadlineMillis;
@@ -78,7 +100,7 @@ final class LoadRun {
                         if (i >= count) {
                             break;
                         }
-                        out[i] = one(i, request.apply(i));
+                        out[i] = one(i, request.apply(i), null, null);
                     }
                 });
             }
@@ -95,9 +117,88 @@ final class LoadRun {
         return Arrays.asList(Arrays.copyOf(out, n));
     }
 
-    private Record one(int index, GenerateRequest r) {
+    /**
+     * Open loop: arrival i comes {@code arrivalNanos[i]} after the call (ascending) and starts
+     * generation i then, whatever is in flight, unless {@code maxInFlight} are running: then it is
+     * dropped (counted, never queued, never silently). Once {@code stop} says true (it is asked
+     * before each arrival and every 100 ms while waiting), no more arrive; those running finish.
+     * The request is built at the arrival time, on the arrival thread, so a slow builder (or a busy
+     * client) shows up as lateness in the latency.
+     */
+    Open runOpen(long[] arrivalNanos, int maxInFlight, IntFunction<GenerateRequest> request, BooleanSupplier stop)
+            throws InterruptedException {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("maxInFlight is " + maxInFlight + "; must be at least 1");
+        }
+        Record[] out = new Record[arrivalNanos.length];
+        List<Integer> dropped = new ArrayList<>();
+        Semaphore slots = new Semaphore(maxInFlight);
+        AtomicInteger thread = new AtomicInteger();
+        ExecutorService pool = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "load-" + thread.incrementAndGet());
+            t.setDaemon(true);  // a bug that leaves one running must not keep the JVM alive
+            return t;
+        });
+        int arrivals = 0;
+        try {
+            long t0 = System.nanoTime();
+            arriving:
+            for (int i = 0; i < arrivalNanos.length; i++) {
+                long due = t0 + arrivalNanos[i];
+                while (true) {  // stop is asked at least every STOP_POLL, so a slow rate still stops soon
+                    if (stop.getAsBoolean()) {
+                        break arriving;
+                    }
+                    long left = due - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    TimeUnit.NANOSECONDS.sleep(Math.min(left, STOP_POLL_NANOS));
+                }
+                arrivals++;
+                if (!slots.tryAcquire()) {
+                    dropped.add(i);
+                    continue;
+                }
+                int index = i;
+                GenerateRequest r = request.apply(i);
+                Double scheduledMs = arrivalNanos[i] / 1e6;
+                pool.execute(() -> {
+                    try {
+                        out[index] = one(index, r, due, scheduledMs);
+                    } finally {
+                        slots.release();
+                    }
+                });
+            }
+            pool.shutdown();
+            // every call has a deadline, so the threads end; this bound only guards against a bug
+            long bound = deadlineMillis + 60_000;
+            if (!pool.awaitTermination(bound, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("open-loop load did not finish within " + bound
+                        + " ms of its last arrival");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Record> records = new ArrayList<>();
+        for (Record r : out) {
+            if (r != null) {
+                records.add(r);
+            }
+        }
+        return new Open(records, arrivals, dropped);
+    }
+
+    /**
+     * Runs one generation; {@code originNanos} is its scheduled arrival, null in a closed loop (its
+     * origin is then its start). Whatever happens, a record comes back: an exception of the client
+     * itself is recorded as UNKNOWN with its text, so no generation goes missing from a report.
+     */
+    private Record one(int index, GenerateRequest r, Long originNanos, Double scheduledMs) {
         long start = System.currentTimeMillis();
         long t0 = System.nanoTime();
+        long origin = originNanos == null ? t0 : originNanos;
         Map<String, Integer> byWorker = new TreeMap<>();
         boolean accepted = false;
         String hash = null;
@@ -118,11 +219,15 @@ final class LoadRun {
             }
         } catch (StatusRuntimeException e) {
             status = e.getStatus();
+        } catch (RuntimeException e) {
+            status = Status.UNKNOWN.withDescription("client: " + e);
         }
-        double wall = (System.nanoTime() - t0) / 1e6;
+        long end = System.nanoTime();
+        double wall = Math.round((end - t0) / 1e5) / 10.0;
+        double latency = originNanos == null ? wall : Math.round((end - origin) / 1e5) / 10.0;
         return new Record(index, r.getPrompt(), r.getSeed(), accepted, status.getCode().name(),
-                status.getDescription(), start, System.currentTimeMillis(), Math.round(wall * 10) / 10.0,
-                status.isOk() ? hash : null, byWorker);
+                status.getDescription(), start, System.currentTimeMillis(), wall,
+                status.isOk() ? hash : null, byWorker, origin, end, latency, scheduledMs);
     }
 
     static String sha256(byte[] bytes) {
@@ -162,7 +267,7 @@ final class LoadRun {
         return m;
     }
 
-    private static Map<String, Object> recordMap(Record r) {
+    static Map<String, Object> recordMap(Record r) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("index", r.index());
         m.put("prompt", r.prompt());
@@ -177,6 +282,10 @@ final class LoadRun {
         m.put("wall_ms", r.wallMs());
         m.put("frames_sha256", r.framesSha256());
         m.put("steps_by_worker", r.stepsByWorker());
+        if (r.scheduledMs() != null) {  // open loop only: a closed loop's records stay as they always were
+            m.put("scheduled_ms", Math.round(r.scheduledMs() * 10) / 10.0);
+            m.put("latency_ms", r.latencyMs());
+        }
         return m;
     }
 

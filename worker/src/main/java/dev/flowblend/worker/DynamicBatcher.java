@@ -89,9 +89,12 @@ final class DynamicBatcher implements AutoCloseable {
     private record Queued(Job job, long at) {
     }
 
-    /** Hears every executed batch (its sample count), on the batcher thread; must not block. */
+    /**
+     * Hears every batch the model answered (its sample count and model time, the same nanos each
+     * request's {@link Served#computeNanos} reports), on the batcher thread; must not block.
+     */
     interface BatchObserver {
-        void batchRan(int samples);
+        void batchRan(int samples, long computeNanos);
     }
 
     interface Cancellation {
@@ -119,7 +122,7 @@ final class DynamicBatcher implements AutoCloseable {
 
     DynamicBatcher(String model, List<TensorSpec> inputs, List<TensorSpec> outputs, Runner runner,
                    WorkerConfig.Batching config, ThreadFactory threads, LongSupplier nanoTime) {
-        this(model, inputs, outputs, runner, config, threads, nanoTime, samples -> { });
+        this(model, inputs, outputs, runner, config, threads, nanoTime, (samples, nanos) -> { });
     }
 
     DynamicBatcher(String model, List<TensorSpec> inputs, List<TensorSpec> outputs, Runner runner,
@@ -282,7 +285,7 @@ final class DynamicBatcher implements AutoCloseable {
             return;
         }
         long compute = nanoTime.getAsLong() - start;
-        observer.batchRan(total);
+        observer.batchRan(total, compute);
         int offset = 0;
         for (int n = 0; n < live.size(); n++) {
             Job j = live.get(n);

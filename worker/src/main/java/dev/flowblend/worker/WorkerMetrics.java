@@ -26,6 +26,8 @@ final class WorkerMetrics {
     static final String EXECUTIONS = "flowblend.inference.exec.count";
     static final String QUEUE = "flowblend.inference.queue.duration";
     static final String COMPUTE = "flowblend.inference.compute.duration";
+    /** Seconds the model spent on answered batches; its rate is the model's utilisation (0..1 per batcher). */
+    static final String BUSY = "flowblend.inference.busy";
     static final String BATCH_SIZE = "flowblend.inference.batch.size";
     static final String CACHE_BYTES = "flowblend.context.cache.bytes";
     static final String CACHE_ENTRIES = "flowblend.context.cache.entries";
@@ -76,6 +78,7 @@ final class WorkerMetrics {
         private final Counter success;
         private final Counter inferences;
         private final Counter executions;
+        private final Counter busy;
         private final Timer queue;
         private final Timer compute;
         private final DistributionSummary batchSize;
@@ -87,6 +90,9 @@ final class WorkerMetrics {
             success = outcomeCounter(SUCCESS);
             inferences = Counter.builder(INFERENCES).tags(tags).description("samples inferred").register(registry);
             executions = Counter.builder(EXECUTIONS).tags(tags).description("batches executed").register(registry);
+            busy = Counter.builder(BUSY).tags(tags).baseUnit("seconds")
+                    .description("model time of executed batches (its rate is the model's utilisation)")
+                    .register(registry);
             queue = timer(QUEUE, "time a request waited for its batch to start");
             compute = timer(COMPUTE, "model time of the batch a request ran in");
             batchSize = DistributionSummary.builder(BATCH_SIZE).tags(tags).description("samples per executed batch")
@@ -115,9 +121,15 @@ final class WorkerMetrics {
             outcomeCounter(code.name()).increment();
         }
 
-        void batchRan(int samples) {
+        /**
+         * One batch the model answered: {@code samples} samples in {@code computeNanos} of model
+         * time. A batch runs on the model's one batcher thread, so busy seconds per wall second is
+         * at most 1 per model; a failed batch is not counted (it is logged as batch_failed).
+         */
+        void batchRan(int samples, long computeNanos) {
             executions.increment();
             batchSize.record(samples);
+            busy.increment(computeNanos / 1e9);
         }
     }
 }
