@@ -34,14 +34,15 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "capacity", mixinStandardHelpOptions = true,
         description = "Capacity planning by discrete-event simulation of the serving policy: simulate, plan, table.",
-        subcommands = {CapacityCommand.Simulate.class, CapacityCommand.PlanCapacity.class, CapacityCommand.Table.class})
+        subcommands = {CapacityCommand.Simulate.class, CapacityCommand.PlanCapacity.class, CapacityCommand.Table.class,
+                CapacityFit.class, CapacityCompare.class})
 final class CapacityCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "capacity: give a command: simulate, plan or table");
+        throw new CommandLine.ParameterException(spec.commandLine(), "capacity: give a command: simulate, plan, table, fit or compare");
     }
 
     /** Runs {@code body}; an input error becomes one line on stderr and exit status 2. */

@@ -20,6 +20,23 @@ final class LoadPoint {
     private LoadPoint() {
     }
 
+    /** Per phase, the mean over completed generations of the orchestrator's timings (empty if none completed). */
+    static Map<String, Double> meanTimings(List<LoadRun.Record> records) {
+        Map<String, Double> sum = new LinkedHashMap<>();
+        int n = 0;
+        for (LoadRun.Record r : records) {
+            if (r.ok() && !r.timingsMs().isEmpty()) {
+                r.timingsMs().forEach((k, v) -> sum.merge(k, v, Double::sum));
+                n++;
+            }
+        }
+        Map<String, Double> mean = new LinkedHashMap<>();
+        for (Map.Entry<String, Double> e : sum.entrySet()) {
+            mean.put(e.getKey(), LoadMetrics.round(e.getValue() / n, 3));
+        }
+        return mean;
+    }
+
     /** A point's load: exactly one of {@code concurrency} (closed loop) and {@code rate} (open loop, videos/s). */
     record Load(Integer concurrency, Double rate) {
         Load {
@@ -87,6 +104,7 @@ final class LoadPoint {
         m.put("p95_ms", LoadRun.percentile(latencies, 95));
         m.put("p99_ms", LoadRun.percentile(latencies, 99));
         m.put("max_ms", latencies.isEmpty() ? null : latencies.get(latencies.size() - 1));
+        m.put("mean_timings_ms", meanTimings(records));
         m.put("by_status", byStatus);
         m.put("dropped_by_client", droppedByClient);
         if (load.open()) {

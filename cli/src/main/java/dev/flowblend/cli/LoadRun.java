@@ -45,7 +45,7 @@ final class LoadRun {
     record Record(int index, String prompt, long seed, boolean accepted, String status, String description,
                   long startEpochMs, long endEpochMs, double wallMs, String framesSha256,
                   Map<String, Integer> stepsByWorker, long originNanos, long endNanos, double latencyMs,
-                  Double scheduledMs) {
+                  Double scheduledMs, Map<String, Double> timingsMs) {
         boolean ok() {
             return status.equals("OK");
         }
@@ -202,6 +202,7 @@ final class LoadRun {
         Map<String, Integer> byWorker = new TreeMap<>();
         boolean accepted = false;
         String hash = null;
+        Map<String, Double> timings = Map.of();
         Status status = Status.OK;
         try {
             Iterator<GenerateEvent> events = stub.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS).generate(r);
@@ -210,7 +211,10 @@ final class LoadRun {
                 switch (e.getEventCase()) {
                     case ACCEPTED -> accepted = true;
                     case PROGRESS -> byWorker.merge(e.getProgress().getWorker(), 1, Integer::sum);
-                    case RESULT -> hash = sha256(e.getResult().getFrames().toByteArray());
+                    case RESULT -> {
+                        hash = sha256(e.getResult().getFrames().toByteArray());
+                        timings = timings(e.getResult().getMetadata().getTimings());
+                    }
                     default -> { }
                 }
             }
@@ -227,7 +231,18 @@ final class LoadRun {
         double latency = originNanos == null ? wall : Math.round((end - origin) / 1e5) / 10.0;
         return new Record(index, r.getPrompt(), r.getSeed(), accepted, status.getCode().name(),
                 status.getDescription(), start, System.currentTimeMillis(), wall,
-                status.isOk() ? hash : null, byWorker, origin, end, latency, scheduledMs);
+                status.isOk() ? hash : null, byWorker, origin, end, latency, scheduledMs, timings);
+    }
+
+    /** The orchestrator's own account of a generation's time (GenerationMetadata.timings), by phase. */
+    static Map<String, Double> timings(dev.flowblend.proto.generation.Timings t) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("total_ms", t.getTotalMs());
+        m.put("encode_prompt_ms", t.getEncodePromptMs());
+        m.put("sampling_ms", t.getSamplingMs());
+        m.put("decode_ms", t.getDecodeMs());
+        m.put("video_encode_ms", t.getVideoEncodeMs());
+        return m;
     }
 
     static String sha256(byte[] bytes) {

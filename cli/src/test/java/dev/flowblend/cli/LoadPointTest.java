@@ -24,7 +24,7 @@ class LoadPointTest {
         long o = Math.round(originS * S);
         long e = Math.round(endS * S);
         return new LoadRun.Record(i, "p", i, true, status, null, 0, 0, wallMs, null, Map.of("w", 2), o, e,
-                (e - o) / 1e6, null);
+                (e - o) / 1e6, null, Map.of("sampling_ms", wallMs / 2, "video_encode_ms", 1.0));
     }
 
     @Test
@@ -55,9 +55,11 @@ class LoadPointTest {
                 rec(4, "DEADLINE_EXCEEDED", 10.2, 12.0, 1800));
         Map<String, Object> f = LoadPoint.figures("large-only", new LoadPoint.Load(4, null), r, 5, 0, 2.5);
         assertEquals(List.of("plan", "loop", "concurrency", "arrivals", "generations", "accepted", "completed",
-                "window_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "by_status",
+                "window_s", "throughput_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_timings_ms", "by_status",
                 "dropped_by_client", "run_s", "steps_by_worker"), new ArrayList<>(f.keySet()));
         assertEquals("large-only", f.get("plan"));
+        // the orchestrator's timings, averaged over the three that completed
+        assertEquals(Map.of("sampling_ms", 116.667, "video_encode_ms", 1.0), f.get("mean_timings_ms"));
         assertEquals("closed", f.get("loop"));
         assertEquals(4, f.get("concurrency"));
         assertEquals(5, f.get("generations"));

@@ -1,0 +1,115 @@
+package dev.flowblend.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.flowblend.capacity.Costs;
+import dev.flowblend.capacity.Fit;
+import dev.flowblend.capacity.ModelCosts;
+import dev.flowblend.runtime.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code capacity fit}: a costs file whose batch costs, step overhead and encoding time are what a
+ * real deployment measured, from {@code load --metrics --json} reports. Batch costs come from the
+ * workers' counters at every point (different loads, so different batch sizes: {@link Fit}); the
+ * orchestrator's step overhead and video encoding time from the points run by one client (no
+ * queueing, no batching of generations): the step overhead is a pool's mean step time as the
+ * orchestrator saw it minus the worker's mean queue wait and the fitted time of one step's batch.
+ */
+@Command(name = "fit", mixinStandardHelpOptions = true,
+        description = "Fit a costs file's batch costs, step overhead and video encoding time to load --metrics --json reports.")
+final class CapacityFit implements Callable<Integer> {
+    @Option(names = "--base", required = true, description = "Costs file giving the deployment's shape (pools, models, "
+            + "placement, limits); its costs are replaced.")
+    Path base;
+
+    @Option(names = "--load", required = true, split = ",", description = "Reports of ./flowblend load --metrics ... --json "
+            + "(files whose last line is the JSON), one or more.")
+    List<Path> loads;
+
+    @Option(names = "--out", required = true, description = "Where to write the fitted costs file.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        return CapacityCommand.guarded("fit", () -> {
+            Costs costs = Costs.read(base);
+            List<JsonNode> points = new ArrayList<>();
+            for (Path p : loads) {
+                CapacityCommand.check(Files.isRegularFile(p), "--load " + p + ": no such file");
+                List<String> lines = Files.readAllLines(p);
+                CapacityCommand.check(!lines.isEmpty(), "--load " + p + ": empty");
+                JsonNode report = Json.mapper().readTree(lines.get(lines.size() - 1));
+                CapacityCommand.check(report.has("points"), "--load " + p + ": its last line has no 'points'; "
+                        + "give the output of ./flowblend load ... --json");
+                report.get("points").forEach(points::add);
+            }
+            Map<String, List<Fit.Observation>> byModel = new LinkedHashMap<>();
+            for (JsonNode pt : points) {
+                for (JsonNode w : pt.path("metrics").path("workers")) {
+                    if (w.path("batches").asLong() > 0 && w.hasNonNull("busy_s")) {
+                        byModel.computeIfAbsent(w.get("model").asText(), k -> new ArrayList<>()).add(
+                                new Fit.Observation(w.get("batches").asLong(), w.get("samples").asLong(),
+                                        w.get("busy_s").asDouble()));
+                    }
+                }
+            }
+            CapacityCommand.check(!byModel.isEmpty(), "--load: no point has worker metrics (busy_s, batches, samples); "
+                    + "run load with --metrics naming every worker's endpoint");
+            Costs fitted = Fit.apply(costs, byModel, null, null);
+            double[] overhead = overheadAndEncode(points, fitted);
+            fitted = Fit.apply(costs, byModel, Double.isNaN(overhead[0]) ? null : overhead[0],
+                    Double.isNaN(overhead[1]) ? null : overhead[1]);
+            Files.writeString(out, Json.write(fitted) + "\n");
+            fitted.pools().forEach((pool, pc) -> pc.models().forEach((m, c) -> System.out.printf(Locale.ROOT,
+                    "%s %s: %.3f ms + %.3f ms per sample%s%n", pool, m, c.fixedMs(), c.perSampleMs(),
+                    byModel.containsKey(m) ? " (" + byModel.get(m).size() + " observations)" : " (kept from the base)")));
+            System.out.printf(Locale.ROOT, "step overhead %.3f ms, video encoding %.3f ms; wrote %s%n",
+                    fitted.orchestrator().stepOverheadMs(), fitted.orchestrator().encodeMs(), out);
+            return 0;
+        });
+    }
+
+    /** {step overhead, encode ms} from the one-client points (NaN where none tells). */
+    private static double[] overheadAndEncode(List<JsonNode> points, Costs fitted) {
+        double overheadSum = 0, steps = 0, encodeSum = 0, videos = 0;
+        for (JsonNode pt : points) {
+            if (pt.path("concurrency").asInt() != 1) {
+                continue;
+            }
+            Map<String, Double> queueMs = new LinkedHashMap<>();
+            for (JsonNode w : pt.path("metrics").path("workers")) {
+                if (w.hasNonNull("mean_queue_wait_ms")) {
+                    queueMs.put(w.get("model").asText(), w.get("mean_queue_wait_ms").asDouble());
+                }
+            }
+            for (JsonNode p : pt.path("metrics").path("pools")) {
+                String pool = p.get("pool").asText();
+                long n = p.path("steps").asLong();
+                if (n == 0 || !p.hasNonNull("mean_step_ms") || !fitted.pools().containsKey(pool)) {
+                    continue;
+                }
+                String model = fitted.pools().get(pool).velocityModel(pool);
+                ModelCosts c = fitted.pools().get(pool).models().get(model);
+                double o = p.get("mean_step_ms").asDouble() - queueMs.getOrDefault(model, 0.0)
+                        - c.batchMs(fitted.stepSamples());
+                overheadSum += Math.max(0, o) * n;
+                steps += n;
+            }
+            JsonNode t = pt.path("mean_timings_ms");
+            if (t.has("video_encode_ms")) {
+                encodeSum += t.get("video_encode_ms").asDouble() * pt.path("completed").asInt();
+                videos += pt.path("completed").asInt();
+            }
+        }
+        return new double[] {steps == 0 ? Double.NaN : overheadSum / steps, videos == 0 ? Double.NaN : encodeSum / videos};
+    }
+}
