@@ -76,6 +76,11 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "Sampling steps (default: the family's, 50).")
     int steps = 0;
 
+    @Option(names = "--video-scale", description = "Pixel upscale of the encoded video, 0..16; 0: the orchestrator's "
+            + "video_scale. The encoding runs on the orchestrator's CPU and grows with the square of the scale "
+            + "(default: ${DEFAULT-VALUE}).")
+    int videoScale = 0;
+
     @Option(names = "--plan", description = "Preset or plan file, sent as is (default: the orchestrator's).")
     String plan;
 
@@ -126,7 +131,12 @@ final class LoadCommand implements Callable<Integer> {
             System.err.println("flowblend load: " + e.getMessage());
             return 2;
         }
+        if (videoScale < 0 || videoScale > 16) {
+            System.err.println("flowblend load: --video-scale is " + videoScale + "; must be 0 to 16");
+            return 2;
+        }
         GenerateRequest.Builder base = GenerateRequest.newBuilder().setSteps(steps).setIncludeFrames(true)
+                .setVideoScale(videoScale)
                 .setFormat(VideoFormat.VIDEO_FORMAT_GIF);  // the cheaper encoding; frames are what is compared
         String target = client.target;
         ManagedChannel ch = client.channel(System.getenv(), System.err::println);
