@@ -74,7 +74,8 @@ public final class Fit {
         base.pools().forEach((name, pool) -> {
             Map<String, ModelCosts> models = new LinkedHashMap<>();
             pool.models().forEach((m, c) -> models.put(m, byModel.containsKey(m) ? model(byModel.get(m), c) : c));
-            pools.put(name, new PoolCosts(pool.workers(), pool.pricePerHour(), pool.model(), models));
+            pools.put(name, new PoolCosts(pool.workers(), pool.pricePerHour(), pool.model(), models, pool.jitterCv(),
+                    pool.jitterPeriodMs()));
         });
         OrchestratorCosts o = base.orchestrator();
         OrchestratorCosts fitted = new OrchestratorCosts(stepOverheadMs != null ? stepOverheadMs : o.stepOverheadMs(),

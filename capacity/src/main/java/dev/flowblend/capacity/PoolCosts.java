@@ -10,12 +10,23 @@ import java.util.Map;
  * model its steps run ({@code model}; default {@code velocity-<pool name>}, as the orchestrator's
  * pool config names it) and the batch costs of every model its workers host. Immutable.
  */
-public record PoolCosts(Integer workers, Double pricePerHour, String model, Map<String, ModelCosts> models) {
+public record PoolCosts(Integer workers, Double pricePerHour, String model, Map<String, ModelCosts> models,
+                        Double jitterCv, Double jitterPeriodMs) {
     public static final int DEFAULT_WORKERS = 1;
     public static final double DEFAULT_PRICE_PER_HOUR = 0.0;
     static final int MAX_WORKERS = 100_000;
 
+    /** No jitter: every batch takes exactly its cost. */
+    public static final double DEFAULT_JITTER_CV = 0.0;
+    public static final double DEFAULT_JITTER_PERIOD_MS = 1000.0;
+
+    public PoolCosts(Integer workers, Double pricePerHour, String model, Map<String, ModelCosts> models) {
+        this(workers, pricePerHour, model, models, null, null);
+    }
+
     public PoolCosts {
+        jitterCv = jitterCv == null ? DEFAULT_JITTER_CV : jitterCv;
+        jitterPeriodMs = jitterPeriodMs == null ? DEFAULT_JITTER_PERIOD_MS : jitterPeriodMs;
         workers = workers == null ? DEFAULT_WORKERS : workers;
         pricePerHour = pricePerHour == null ? DEFAULT_PRICE_PER_HOUR : pricePerHour;
         models = models == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(models));
@@ -26,14 +37,21 @@ public record PoolCosts(Integer workers, Double pricePerHour, String model, Map<
         return model != null ? model : "velocity-" + name;
     }
 
+    /** This pool with its devices' speed varying by {@code cv} over windows of {@code periodMs} ({@link Jitter}). */
+    public PoolCosts withJitter(double cv, double periodMs) {
+        return new PoolCosts(workers, pricePerHour, model, models, cv, periodMs);
+    }
+
     /** This pool with {@code n} workers. */
     public PoolCosts withWorkers(int n) {
-        return new PoolCosts(n, pricePerHour, model, models);
+        return new PoolCosts(n, pricePerHour, model, models, jitterCv, jitterPeriodMs);
     }
 
     void check(String path) {
         Check.range(path + ".workers", workers, 0, MAX_WORKERS);
         Check.range(path + ".price_per_hour", pricePerHour, 0, 1e6);
+        Check.range(path + ".jitter_cv", jitterCv, 0, 10);
+        Check.range(path + ".jitter_period_ms", jitterPeriodMs, 1e-3, ModelCosts.MAX_MS);
         Check.that(model == null || !model.isBlank(), path + ".model is empty; must name a model of " + path + ".models");
         models.forEach((name, m) -> {
             Check.that(!name.isBlank(), path + ".models has an empty model name");

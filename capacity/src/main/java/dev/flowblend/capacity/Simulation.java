@@ -80,6 +80,8 @@ public final class Simulation {
         final Pool decoder;
         final int samples = costs.stepSamples();
 
+        private int workerCount;
+
         Run() {
             costs.pools().forEach((name, p) -> {
                 if (p.workers() == 0) {
@@ -87,7 +89,8 @@ public final class Simulation {
                 }
                 Worker[] w = new Worker[p.workers()];
                 for (int i = 0; i < w.length; i++) {
-                    w[i] = new Worker(name, p.models(), clock, rec);
+                    w[i] = new Worker(name, p.models(), clock, rec, new Jitter(p.jitterCv(), p.jitterPeriodMs(),
+                            load.seed() * 31 + workerCount++));
                 }
                 pools.put(name, new Pool(name, w));
                 workers.put(name, w.length);

@@ -15,7 +15,7 @@ import java.util.Map;
  * max_batch_size samples or its oldest request has waited max_queue_delay_ms; with no delay, at
  * once) and takes that model's queue in order up to max_batch_size samples, as DynamicBatcher
  * does: requests of different generations and steps share a batch. A batch of s samples takes
- * fixed_ms + per_sample_ms * s. Single-threaded, driven by the {@link EventQueue}.
+ * fixed_ms + per_sample_ms * s, times the device's {@link Jitter} factor then. Single-threaded, driven by the {@link EventQueue}.
  */
 final class Worker {
     /** One model call: {@code samples} of {@code model}; {@code done} runs when its answer is back. */
@@ -44,8 +44,11 @@ final class Worker {
     private boolean busy;
     private double wakeAt = -1;
 
-    Worker(String pool, Map<String, ModelCosts> models, EventQueue clock, Recorder recorder) {
+    private final Jitter jitter;
+
+    Worker(String pool, Map<String, ModelCosts> models, EventQueue clock, Recorder recorder, Jitter jitter) {
         this.pool = pool;
+        this.jitter = jitter;
         this.models = models;
         this.clock = clock;
         this.recorder = recorder;
@@ -117,7 +120,7 @@ final class Worker {
         }
         queuedSamples.get(model)[0] -= samples;
         busy = true;
-        double end = start + m.batchMs(samples);
+        double end = start + m.batchMs(samples) * jitter.factor(start);
         int n = samples;
         clock.at(end, () -> finish(model, batch, n, start, end));
     }

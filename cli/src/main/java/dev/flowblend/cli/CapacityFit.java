@@ -68,14 +68,44 @@ final class CapacityFit implements Callable<Integer> {
             double[] overhead = overheadAndEncode(points, fitted);
             fitted = Fit.apply(costs, byModel, Double.isNaN(overhead[0]) ? null : overhead[0],
                     Double.isNaN(overhead[1]) ? null : overhead[1]);
+            double[] jitter = jitter(points);
+            if (!Double.isNaN(jitter[0])) {
+                Map<String, dev.flowblend.capacity.PoolCosts> pools = new LinkedHashMap<>();
+                fitted.pools().forEach((name, pc) -> pools.put(name, pc.withJitter(jitter[0], jitter[1])));
+                fitted = fitted.withPools(pools).check();
+            }
             Files.writeString(out, Json.write(fitted) + "\n");
             fitted.pools().forEach((pool, pc) -> pc.models().forEach((m, c) -> System.out.printf(Locale.ROOT,
                     "%s %s: %.3f ms + %.3f ms per sample%s%n", pool, m, c.fixedMs(), c.perSampleMs(),
                     byModel.containsKey(m) ? " (" + byModel.get(m).size() + " observations)" : " (kept from the base)")));
-            System.out.printf(Locale.ROOT, "step overhead %.3f ms, video encoding %.3f ms; wrote %s%n",
-                    fitted.orchestrator().stepOverheadMs(), fitted.orchestrator().encodeMs(), out);
+            System.out.printf(Locale.ROOT, "step overhead %.3f ms, video encoding %.3f ms; device jitter cv %.4f over "
+                    + "%.1f ms windows; wrote %s%n", fitted.orchestrator().stepOverheadMs(), fitted.orchestrator().encodeMs(),
+                    Double.isNaN(jitter[0]) ? 0 : jitter[0], Double.isNaN(jitter[1]) ? 0 : jitter[1], out);
             return 0;
         });
+    }
+
+    /**
+     * {cv, period ms} of the devices' jitter from the one-client points, where nothing queues: a
+     * log-normal latency spread with the measured p95 / p50, over windows as long as a mean
+     * generation (NaN where no point tells).
+     */
+    private static double[] jitter(List<JsonNode> points) {
+        double sigma = 0, period = 0;
+        int n = 0;
+        for (JsonNode pt : points) {
+            if (pt.path("concurrency").asInt() == 1 && pt.path("p50_ms").asDouble() > 0
+                    && pt.path("mean_timings_ms").has("total_ms")) {
+                sigma += Math.log(pt.get("p95_ms").asDouble() / pt.get("p50_ms").asDouble()) / 1.6448536269514722;
+                period += pt.get("mean_timings_ms").get("total_ms").asDouble();
+                n++;
+            }
+        }
+        if (n == 0) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        double s = Math.max(0, sigma / n);
+        return new double[] {Math.sqrt(Math.expm1(s * s)), period / n};
     }
 
     /** {step overhead, encode ms} from the one-client points (NaN where none tells). */

@@ -1,5 +1,6 @@
 package dev.flowblend.cli;
 
+import static dev.flowblend.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,9 +11,6 @@ import dev.flowblend.capacity.PlanSpec;
 import dev.flowblend.orchestrator.SigmaSchedule;
 import dev.flowblend.orchestrator.StagePlan;
 import dev.flowblend.runtime.Json;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -30,22 +28,6 @@ class CapacityCommandTest {
              "orchestrator": {"step_overhead_ms": 1, "encode_ms": 10, "max_concurrent_generations": 8}}
             """;
 
-    /** Exit status, stdout, stderr. */
-    private static String[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new String[] {String.valueOf(code), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
 
     private static JsonNode lastLine(String stdout) throws Exception {
         String[] lines = stdout.strip().split("\n");

@@ -1,5 +1,6 @@
 package dev.flowblend.cli;
 
+import static dev.flowblend.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,9 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.flowblend.capacity.Costs;
 import dev.flowblend.capacity.ModelCosts;
 import dev.flowblend.runtime.Json;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -35,21 +33,6 @@ class CapacityFitTest {
                  "pools": [{"pool": "large", "steps": 500, "mean_step_ms": 20}]}}]}
             """;
 
-    private static String[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new String[] {String.valueOf(code), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
 
     @Test
     void fitRecoversBatchCostsOverheadAndEncodingThenCompareSimulatesEveryPoint(@TempDir Path dir) throws Exception {

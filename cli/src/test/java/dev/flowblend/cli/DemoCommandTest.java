@@ -3,9 +3,6 @@ package dev.flowblend.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -14,18 +11,9 @@ class DemoCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"--runs=0", "--runs=1001", "--warmup=-1"})
     void badCounts_refusedNamingBothLimits(String option) {
-        PrintStream before = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.run(new String[] {"demo", option});
-        } finally {
-            System.setErr(before);
-        }
-        String text = err.toString(StandardCharsets.UTF_8);
-        assertEquals(2, code, text);
-        assertTrue(text.contains("need --warmup 0..1000 and --runs 1..1000"), text);
-        assertTrue(!text.contains("starting"), text);
+        String[] r = CliRun.run("demo", option);
+        assertEquals("2", r[0], r[2]);
+        assertTrue(r[2].contains("need --warmup 0..1000 and --runs 1..1000"), r[2]);
+        assertTrue(!r[1].contains("starting"), "no cluster started: " + r[1]);
     }
 }
