@@ -6,7 +6,6 @@ import dev.flowblend.capacity.Load;
 import dev.flowblend.capacity.SimResult;
 import dev.flowblend.capacity.Simulation;
 import dev.flowblend.runtime.Json;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,8 +19,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code capacity compare}: the simulator's prediction of every point of a real load report, side
  * by side with what was measured — throughput and p95 — and their relative errors; and per point
- * the large pool's pool-bound limit (throughput over the device utilisation of its busiest worker,
- * all its models counted), the quantity FlowBlending's throughput at saturation is held to.
+ * the pool-bound limit: throughput over the device utilisation of the busiest worker (all its
+ * models counted), the quantity FlowBlending's throughput at saturation is held to.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = "Simulate every point of load --json reports with a costs file; print predicted against measured "
@@ -46,13 +45,9 @@ final class CapacityCompare implements Callable<Integer> {
             Costs base = Costs.read(costs);
             List<Map<String, Object>> rows = new ArrayList<>();
             System.out.printf(Locale.ROOT, "%-14s %-16s %12s %12s %7s %10s %10s %7s %10s%n", "plan", "load",
-                    "measured/s", "predicted/s", "error", "p95 ms", "pred. ms", "error", "large util");
-            for (Path p : loads) {
-                List<String> lines = Files.readAllLines(p);
-                CapacityCommand.check(!lines.isEmpty(), "--load " + p + ": empty");
-                for (JsonNode pt : Json.mapper().readTree(lines.get(lines.size() - 1)).path("points")) {
-                    rows.add(row(base, pt));
-                }
+                    "measured/s", "predicted/s", "error", "p95 ms", "pred. ms", "error", "busiest");
+            for (JsonNode pt : CapacityFit.points(loads)) {
+                rows.add(row(base, pt));
             }
             CapacityCommand.check(!rows.isEmpty(), "--load: no points in the reports");
             if (json) {
@@ -75,8 +70,7 @@ final class CapacityCompare implements Callable<Integer> {
                 byWorker.merge(w.get("worker").asText(), w.get("utilisation").asDouble(), Double::sum);
             }
         }
-        Double large = byWorker.entrySet().stream().filter(e -> e.getKey().startsWith("large"))
-                .map(Map.Entry::getValue).max(Double::compare).orElse(null);
+        Double busiest = byWorker.values().stream().max(Double::compare).orElse(null);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("plan", plan);
         m.put("load", pt.has("rate") ? "rate " + pt.get("rate").asDouble() : "concurrency " + pt.get("concurrency").asInt());
@@ -86,12 +80,14 @@ final class CapacityCompare implements Callable<Integer> {
         m.put("measured_p95_ms", p95);
         m.put("predicted_p95_ms", round(pt95));
         m.put("p95_error", round(pt95 / p95 - 1));
-        m.put("large_worker_utilisation", large);
-        m.put("pool_bound_per_s", large == null || large <= 0 ? null : round(tput / large));
-        m.put("predicted_large_utilisation", round(r.pools().get("large").utilisation()));
+        m.put("bottleneck_worker_utilisation", busiest);
+        m.put("pool_bound_per_s", busiest == null || busiest <= 0 ? null : round(tput / busiest));
+        Map<String, Double> predicted = new LinkedHashMap<>();
+        r.pools().forEach((pool, stats) -> predicted.put(pool, round(stats.utilisation())));
+        m.put("predicted_utilisation", predicted);
         System.out.printf(Locale.ROOT, "%-14s %-16s %12.3f %12.3f %+6.1f%% %10.1f %10.1f %+6.1f%% %10s%n", plan,
                 m.get("load"), tput, r.throughputPerS(), 100 * (r.throughputPerS() / tput - 1), p95, pt95,
-                100 * (pt95 / p95 - 1), large == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * large));
+                100 * (pt95 / p95 - 1), busiest == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * busiest));
         return m;
     }
 

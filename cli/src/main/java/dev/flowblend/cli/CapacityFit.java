@@ -42,16 +42,7 @@ final class CapacityFit implements Callable<Integer> {
     public Integer call() throws Exception {
         return CapacityCommand.guarded("fit", () -> {
             Costs costs = Costs.read(base);
-            List<JsonNode> points = new ArrayList<>();
-            for (Path p : loads) {
-                CapacityCommand.check(Files.isRegularFile(p), "--load " + p + ": no such file");
-                List<String> lines = Files.readAllLines(p);
-                CapacityCommand.check(!lines.isEmpty(), "--load " + p + ": empty");
-                JsonNode report = Json.mapper().readTree(lines.get(lines.size() - 1));
-                CapacityCommand.check(report.has("points"), "--load " + p + ": its last line has no 'points'; "
-                        + "give the output of ./flowblend load ... --json");
-                report.get("points").forEach(points::add);
-            }
+            List<JsonNode> points = points(loads);
             Map<String, List<Fit.Observation>> byModel = new LinkedHashMap<>();
             for (JsonNode pt : points) {
                 for (JsonNode w : pt.path("metrics").path("workers")) {
@@ -83,6 +74,21 @@ final class CapacityFit implements Callable<Integer> {
                     Double.isNaN(jitter[0]) ? 0 : jitter[0], Double.isNaN(jitter[1]) ? 0 : jitter[1], out);
             return 0;
         });
+    }
+
+    /** Every point of the load reports (each file's last line is load's JSON), in order. */
+    static List<JsonNode> points(List<Path> loads) throws java.io.IOException {
+        List<JsonNode> points = new ArrayList<>();
+        for (Path p : loads) {
+            CapacityCommand.check(Files.isRegularFile(p), "--load " + p + ": no such file");
+            List<String> lines = Files.readAllLines(p);
+            CapacityCommand.check(!lines.isEmpty(), "--load " + p + ": empty");
+            JsonNode report = Json.mapper().readTree(lines.get(lines.size() - 1));
+            CapacityCommand.check(report.has("points"), "--load " + p + ": its last line has no 'points'; "
+                    + "give the output of ./flowblend load ... --json");
+            report.get("points").forEach(points::add);
+        }
+        return points;
     }
 
     /**
