@@ -51,7 +51,9 @@ final class GenerationRequests {
     }
 
     GenerationSpec parse(GenerateRequest r) throws Invalid {
-        String prompt = r.getPrompt().trim();
+        // trim drops control characters and ASCII spaces, strip every Unicode space: a prompt of
+        // only U+2003 (em space) says nothing and must be refused like an empty one
+        String prompt = r.getPrompt().trim().strip();
         if (prompt.isEmpty()) {
             throw new Invalid("prompt is empty; describe the video (e.g. \"a red circle moving right\")");
         }
