@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "flowblend", mixinStandardHelpOptions = true, version = "flowblend 0.1.0",
         description = "Stage-aware multi-model serving for flow-matching video diffusion (FlowBlending).",
         subcommands = {DemoCommand.class, OrchestratorCommand.class, WorkerCommand.class, GenerateCommand.class,
-                BenchCommand.class, CalibrateCommand.class, CapacityCommand.class, EvaluateCommand.class, LoadCommand.class, ProbeCommand.class, TokenCommand.class, CertsCommand.class,
+                BenchCommand.class, CalibrateCommand.class, CapacityCommand.class, EvaluateCommand.class, LoadCommand.class, ProbeCommand.class, VerifyCommand.class, TokenCommand.class, CertsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

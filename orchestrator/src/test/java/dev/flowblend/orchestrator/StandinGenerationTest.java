@@ -86,7 +86,7 @@ class StandinGenerationTest {
                 + " must be at most 4/255");
     }
 
-    private static TestCluster cluster(ModelFamily family) throws java.io.IOException {
+    static TestCluster cluster(ModelFamily family) throws java.io.IOException {
         TestCluster c = new TestCluster(true, family, new TestCluster.Layout(List.of(), 1, List.of(),
                 List.of("velocity-small"), null, null), OrchestratorConfig.Limits.DEFAULT,
                 OrchestratorConfig.Security.PLAINTEXT);

@@ -8,7 +8,8 @@ import java.util.Objects;
 /**
  * One model of a family, as manifest.json lists it. {@code external_data} lists the files that hold
  * the model's weights outside the .onnx file (ONNX external data, as every model over 2 GB has),
- * each with its checksum; ONNX Runtime reads them itself, relative to the model file. Immutable.
+ * each with its checksum; ONNX Runtime reads them itself, relative to the model file; {@code golden}
+ * names the model's reference inputs and outputs, if any. Immutable.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ModelEntry(
@@ -20,7 +21,8 @@ public record ModelEntry(
         @JsonProperty("flops_per_sample") long flopsPerSample,
         List<TensorSpec> inputs,
         List<TensorSpec> outputs,
-        @JsonProperty("external_data") List<ExternalData> externalData) {
+        @JsonProperty("external_data") List<ExternalData> externalData,
+        Golden golden) {
 
     public ModelEntry {
         Objects.requireNonNull(name, "model name");
@@ -44,6 +46,15 @@ public record ModelEntry(
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record ExternalData(String file, String sha256) {
+    }
+
+    /**
+     * Reference inputs and the exporting framework's outputs for them (a safetensors file, tensors
+     * {@code input.<name>} and {@code output.<name>}), relative to the family directory; optional.
+     * {@link GoldenCheck} runs the model on them. Not read when serving.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Golden(String file, String sha256) {
     }
 
     public TensorSpec input(String inputName) {

@@ -132,7 +132,7 @@ public final class ModelFamily {
     }
 
     /** {@code dir/value}, refused unless {@code value} is a relative path that stays inside {@code dir}. */
-    private static Path inside(Path dir, ModelEntry e, String field, String value) {
+    static Path inside(Path dir, ModelEntry e, String field, String value) {
         String problem = null;
         Path p = null;
         if (value == null || value.isBlank()) {

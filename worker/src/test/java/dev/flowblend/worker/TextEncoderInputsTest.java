@@ -24,7 +24,7 @@ class TextEncoderInputsTest {
     /** The bundled encoder as a family with masks would declare it. */
     private static final ModelEntry MASKED = new ModelEntry("text-encoder", ModelFamily.ROLE_TEXT_ENCODER, "x.onnx", null,
             0, 0, List.of(new TensorSpec(Wire.INPUT_IDS, DType.INT64, new long[] {-1, 16}),
-                    new TensorSpec(Wire.ATTENTION_MASK, DType.INT64, new long[] {-1, 16})), BUNDLED.outputs(), List.of());
+                    new TensorSpec(Wire.ATTENTION_MASK, DType.INT64, new long[] {-1, 16})), BUNDLED.outputs(), List.of(), null);
     private static final InferRequests REQUESTS = new InferRequests(new ConditioningCache(
             new WorkerConfig.ContextCache(1 << 20, 600), Ticker.systemTicker()), 4, FAMILY.conventions().videoSizes());
 

@@ -1,0 +1,103 @@
+"""Loading one component of a diffusers-layout checkpoint strictly.
+
+A WAN 2.1 checkpoint in the diffusers layout is a directory with `model_index.json` and one folder
+per component (`transformer/`, `vae/`, `text_encoder/`, `tokenizer/`, `scheduler/`), each with its
+`config.json` and its weights (`diffusion_pytorch_model*.safetensors` for diffusers models,
+`model*.safetensors` for transformers models). `load_strict` builds our module from the config and
+loads the weights only when the names and shapes are exactly the module's: a missing, unexpected
+or misshapen key is refused with the keys named, because a silently skipped weight is a model that
+computes garbage.
+"""
+import json
+import os
+
+import torch
+
+from safetensors_io import CheckpointError, load_dir, read_config
+
+SHOWN = 12  # keys listed per kind of mismatch; the count says how many more
+
+
+def _listing(kind, names):
+    shown = ", ".join(names[:SHOWN])
+    more = f" (and {len(names) - SHOWN} more)" if len(names) > SHOWN else ""
+    return f"{len(names)} {kind}: {shown}{more}"
+
+
+def mismatches(expected, tensors):
+    """(missing, unexpected, misshapen) between expected {name: shape} and a checkpoint's tensors;
+    misshapen entries read 'name: checkpoint [..] vs model [..]'."""
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    misshapen = sorted(f"{n}: checkpoint {list(tensors[n].shape)} vs model {list(expected[n])}"
+                       for n in set(expected) & set(tensors) if tuple(tensors[n].shape) != tuple(expected[n]))
+    return missing, unexpected, misshapen
+
+
+def check_keys(where, expected, tensors):
+    """Raises CheckpointError naming every kind of mismatch, or returns quietly."""
+    missing, unexpected, misshapen = mismatches(expected, tensors)
+    problems = [_listing(kind, names) for kind, names in
+                (("missing keys", missing), ("unexpected keys", unexpected), ("keys of the wrong shape", misshapen))
+                if names]
+    if problems:
+        raise CheckpointError(f"{where}: does not match the model its config.json describes: " + "; ".join(problems))
+
+
+def dominant_dtype(tensors):
+    """The floating dtype holding most elements (a checkpoint's storage precision)."""
+    counts = {}
+    for t in tensors.values():
+        if t.is_floating_point():
+            counts[t.dtype] = counts.get(t.dtype, 0) + t.numel()
+    if not counts:
+        raise CheckpointError("the checkpoint holds no floating-point tensors")
+    return max(counts, key=counts.get)
+
+
+def load_strict(component_dir, stem, build, expected_keys, canonical=None):
+    """(module, config, storage dtype) of one component, weights loaded exactly.
+
+    build(config) -> module; expected_keys(config) -> {name: shape}; canonical(tensors) -> tensors
+    maps documented aliases (umT5's tied embedding) before the check. The module ends in float32:
+    the checkpoint's bf16/fp16 values widen exactly, so exporting it back to bf16 loses nothing."""
+    config = read_config(component_dir)
+    try:
+        expected = expected_keys(config)
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{os.path.join(component_dir, 'config.json')}: {e}") from e
+    tensors = load_dir(component_dir, stem)
+    if canonical is not None:
+        try:
+            tensors = canonical(tensors)
+        except ValueError as e:
+            raise CheckpointError(f"{component_dir}: {e}") from e
+    check_keys(component_dir, expected, tensors)
+    dtype = dominant_dtype(tensors)
+    module = build(config)
+    module.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()}, strict=True)
+    module.eval()
+    return module, config, dtype
+
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError as e:
+        raise CheckpointError(f"{path}: missing") from e
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: not JSON: {e}") from e
+
+
+def check_pipeline(root, components):
+    """The checkpoint is a diffusers WAN text-to-video pipeline with the components we need."""
+    index = read_json(os.path.join(root, "model_index.json"))
+    cls = index.get("_class_name")
+    if cls != "WanPipeline":
+        raise CheckpointError(f"{root}/model_index.json: _class_name is {cls!r}; expected 'WanPipeline' "
+                              "(WAN 2.1 text-to-video in the diffusers layout)")
+    for c in components:
+        if not os.path.isdir(os.path.join(root, c)):
+            raise CheckpointError(f"{root}: component directory {c}/ is missing")
+    return index

@@ -1,0 +1,123 @@
+"""Exporting a float32 torch module to ONNX with its weights stored in the checkpoint's precision.
+
+`store_weights_as(module, dtype)` keeps every parameter in `dtype` (bf16/fp16) and widens it to
+float32 where it is used (a parametrization), so the traced graph holds each weight once, in the
+checkpoint's precision, followed by a Cast: a BF16 checkpoint exports at its own size (2 bytes a
+parameter) and computes in float32, as ONNX Runtime's CPU kernels need. Constant folding is off
+for that reason (folding would store the widened copy).
+
+`export` writes `<name>.onnx` and, for models with external data, one `<name>.onnx.data` beside it;
+the weights are named as in the checkpoint (`blocks.0.attn1.to_q.weight`), so the graph can be read
+against the checkpoint it came from.
+"""
+import os
+import re
+import tempfile
+
+import onnx
+import torch
+import torch.nn.utils.parametrize as parametrize
+from onnx import external_data_helper
+
+_WIDEN_TYPES = (torch.bfloat16, torch.float16)
+
+
+class _Widen(torch.nn.Module):
+    def forward(self, w):
+        return w.float()
+
+
+def store_weights_as(module, dtype, exact=True):
+    """In place: parameters held in `dtype`, widened to float32 on use. Float32 leaves it alone.
+    exact=True: the values must already be representable (they came from a `dtype` checkpoint),
+    checked; exact=False rounds them (an FP32 checkpoint stored as BF16 on request)."""
+    if dtype == torch.float32:
+        return module
+    if dtype not in _WIDEN_TYPES:
+        raise ValueError(f"weights dtype {dtype} is not supported; use float32, bfloat16 or float16")
+    for mod in list(module.modules()):
+        for name, p in list(mod.named_parameters(recurse=False)):
+            narrow = p.detach().to(dtype)
+            if exact and not torch.equal(narrow.float(), p.detach()):
+                raise ValueError(f"parameter {name} of {type(mod).__name__} is not exactly representable in {dtype}")
+            mod._parameters[name] = torch.nn.Parameter(narrow, requires_grad=False)
+            parametrize.register_parametrization(mod, name, _Widen(), unsafe=True)
+    return module
+
+
+_PARAM_NAME = re.compile(r"^(?:model\.)?(.*?)(?:\.parametrizations)?\.([^.]+?)(?:\.original)?$")
+
+
+def _checkpoint_name(name):
+    """'model.blocks.0.attn1.to_q.parametrizations.weight.original' -> 'blocks.0.attn1.to_q.weight'."""
+    if name.startswith("model."):
+        name = name[len("model."):]
+    return name.replace(".parametrizations.", ".").removesuffix(".original")
+
+
+def export(wrapper, args, path, input_names, output_names, dynamic_axes, external):
+    """Traces `wrapper(*args)` to `path` (opset 17). external=True puts every weight in one
+    `<file>.data` next to it (needed past ONNX's 2 GB protobuf limit; used for the velocity models
+    at every size so the path is the same for toy and real checkpoints). Returns the onnx model
+    (graph only)."""
+    out_dir = os.path.dirname(os.path.abspath(path))
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        raw = os.path.join(tmp, "raw.onnx")
+        with torch.no_grad():
+            torch.onnx.export(wrapper, args, raw, opset_version=17, do_constant_folding=False,
+                              input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes)
+        model = onnx.load(raw, load_external_data=True)
+    renames = {}
+    for init in model.graph.initializer:
+        new = _checkpoint_name(init.name)
+        if new != init.name and new not in renames.values():
+            renames[init.name] = new
+    for init in model.graph.initializer:
+        init.name = renames.get(init.name, init.name)
+    for node in model.graph.node:
+        for i, n in enumerate(node.input):
+            if n in renames:
+                node.input[i] = renames[n]
+    model.producer_name = "flowblend models/export"
+    data = os.path.basename(path) + ".data"
+    if external:
+        if os.path.exists(os.path.join(out_dir, data)):
+            os.remove(os.path.join(out_dir, data))
+        external_data_helper.convert_model_to_external_data(model, all_tensors_to_one_file=True, location=data,
+                                                            size_threshold=0)
+    onnx.save_model(model, path)
+    onnx.checker.check_model(path, full_check=True)
+    return onnx.load(path, load_external_data=False)
+
+
+class FlopCounter(torch.overrides.TorchFunctionMode):
+    """Counts 2 FLOPs per multiply-add of every linear, convolution and matrix product a forward
+    runs (the convention of manifest.json's flops_per_sample); elementwise work is not counted."""
+
+    def __init__(self):
+        super().__init__()
+        self.flops = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        name = getattr(func, "__name__", "")
+        if name == "linear":
+            w = args[1]
+            self.flops += 2 * out.numel() * w.shape[-1]
+        elif name in ("conv1d", "conv2d", "conv3d"):
+            w = args[1]
+            per_out = w[0].numel()  # in_channels / groups * kernel elements
+            self.flops += 2 * out.numel() * per_out
+        elif name in ("matmul", "__matmul__", "bmm", "baddbmm"):
+            a = args[1] if name == "baddbmm" else args[0]
+            self.flops += 2 * out.numel() * a.shape[-1]
+        return out
+
+
+def count_flops(fn, *inputs):
+    """FLOPs of fn(*inputs) under torch.no_grad, by FlopCounter."""
+    counter = FlopCounter()
+    with torch.no_grad(), counter:
+        fn(*inputs)
+    return counter.flops
