@@ -8,12 +8,11 @@ loads the weights only when the names and shapes are exactly the module's: a mis
 or misshapen key is refused with the keys named, because a silently skipped weight is a model that
 computes garbage.
 """
-import json
 import os
 
 import torch
 
-from safetensors_io import CheckpointError, load_dir, read_config
+from safetensors_io import CheckpointError, load_dir, read_config, read_json
 
 SHOWN = 12  # keys listed per kind of mismatch; the count says how many more
 
@@ -78,16 +77,6 @@ def load_strict(component_dir, stem, build, expected_keys, canonical=None):
     module.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()}, strict=True)
     module.eval()
     return module, config, dtype
-
-
-def read_json(path):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError as e:
-        raise CheckpointError(f"{path}: missing") from e
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}: not JSON: {e}") from e
 
 
 def check_pipeline(root, components):

@@ -126,9 +126,8 @@ def load_dir(directory, stem):
     raise CheckpointError(f"{directory}: neither {stem}.safetensors nor {stem}.safetensors.index.json")
 
 
-def read_config(directory):
-    """The component's config.json as a dict."""
-    path = os.path.join(directory, "config.json")
+def read_json(path):
+    """A JSON file as a dict; a missing or malformed file is a CheckpointError naming it."""
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -136,3 +135,8 @@ def read_config(directory):
         raise CheckpointError(f"{path}: missing") from e
     except json.JSONDecodeError as e:
         raise CheckpointError(f"{path}: not JSON: {e}") from e
+
+
+def read_config(directory):
+    """The component's config.json as a dict."""
+    return read_json(os.path.join(directory, "config.json"))

@@ -38,6 +38,7 @@ import torch  # noqa: E402
 import checkpoint  # noqa: E402
 import family_manifest  # noqa: E402
 import onnx_export  # noqa: E402
+import safetensors_io  # noqa: E402
 import umt5  # noqa: E402
 import wan_transformer  # noqa: E402
 import wan_vae  # noqa: E402
@@ -213,7 +214,7 @@ def export(a):
         external=family_manifest.weight_bytes(text) > family_manifest.INLINE_LIMIT,
         flops=lambda s: family_manifest.text_flops(text, a.max_tokens)))
 
-    scheduler = checkpoint.read_json(os.path.join(a.large, "scheduler", "scheduler_config.json"))
+    scheduler = safetensors_io.read_json(os.path.join(a.large, "scheduler", "scheduler_config.json"))
     manifest = family_manifest.manifest(a, entries, sizes, channels, text_dim, pad_id, scheduler,
                                          {"large": large_cfg, "small": small_cfg})
     family_manifest.write_json(os.path.join(a.out, "manifest.json"), manifest)

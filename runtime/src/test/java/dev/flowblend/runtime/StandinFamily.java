@@ -110,15 +110,20 @@ public final class StandinFamily {
     }
 
     private static String readStamp(Path dir) {
+        return readTrimmed(dir.resolve(STAMP));
+    }
+
+    /** The file's text, trimmed; null when it does not exist or cannot be read. */
+    static String readTrimmed(Path f) {
         try {
-            Path f = dir.resolve(STAMP);
             return Files.isRegularFile(f) ? Files.readString(f).trim() : null;
         } catch (IOException e) {
             return null;
         }
     }
 
-    private static void write(Path f, String text) {
+    /** Writes {@code text} and a newline to {@code f}. */
+    static void write(Path f, String text) {
         try {
             Files.writeString(f, text + "\n");
         } catch (IOException e) {

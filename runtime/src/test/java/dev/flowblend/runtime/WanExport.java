@@ -40,14 +40,14 @@ public final class WanExport {
             Path dir = Path.of("target", "wan21-" + dtype.manifestName()).toAbsolutePath();
             String stamp = stamp(dtypeArg(dtype));
             Path stampFile = dir.resolve(STAMP);
-            if (!stamp.equals(read(stampFile))) {
+            if (!stamp.equals(StandinFamily.readTrimmed(stampFile))) {
                 Path checkpoints = checkpoints(List.of());
                 StandinFamily.deleteTree(dir);
                 PythonScripts.Outcome o = export(checkpoints, dir, dtypeArg(dtype));
                 if (o.exitCode() != 0) {
                     throw new IllegalStateException("wan21.py failed (exit " + o.exitCode() + "):\n" + o.output());
                 }
-                write(stampFile, stamp);
+                StandinFamily.write(stampFile, stamp);
             }
             f = ModelFamily.load(dir);
             LOADED.put(dtype, f);
@@ -60,14 +60,14 @@ public final class WanExport {
         String suffix = dropKeys.isEmpty() ? "" : "-" + Integer.toHexString(dropKeys.hashCode());
         Path dir = Path.of("target", "wan21-ckpt" + suffix).toAbsolutePath();
         String stamp = stamp(String.join(",", dropKeys));
-        if (!stamp.equals(read(dir.resolve(STAMP)))) {
+        if (!stamp.equals(StandinFamily.readTrimmed(dir.resolve(STAMP)))) {
             StandinFamily.deleteTree(dir);
             List<String> args = new ArrayList<>(List.of(script("make_checkpoint.py"), dir.toString()));
             for (String k : dropKeys) {
                 args.addAll(List.of("--drop-key", k));
             }
             PythonScripts.runOrFail(python(), args, 10);
-            write(dir.resolve(STAMP), stamp);
+            StandinFamily.write(dir.resolve(STAMP), stamp);
         }
         return dir;
     }
@@ -115,22 +115,6 @@ public final class WanExport {
             throw new UncheckedIOException("cannot read models/export", e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static String read(Path f) {
-        try {
-            return Files.isRegularFile(f) ? Files.readString(f).trim() : null;
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private static void write(Path f, String text) {
-        try {
-            Files.writeString(f, text + "\n");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }
