@@ -58,6 +58,13 @@ public record Costs(String description, PlanSpec plan, Boolean guidance, Map<Str
         return new Costs(description, p, guidance, pools, textEncoderPool, decoderPool, orchestrator);
     }
 
+    /** These costs with every model's by_plan entry for this plan applied ({@link ModelCosts#forPlan}). */
+    public Costs forPlan() {
+        Map<String, PoolCosts> p = new java.util.LinkedHashMap<>();
+        pools.forEach((name, pc) -> p.put(name, pc.forPlan(plan.key())));
+        return withPools(p);
+    }
+
     public Costs withPools(Map<String, PoolCosts> p) {
         return new Costs(description, plan, guidance, p, textEncoderPool, decoderPool, orchestrator);
     }

@@ -65,22 +65,42 @@ public final class Fit {
     }
 
     /**
-     * {@code base} with every pool's models refitted where {@code byModel} observed them, and the
+     * {@code base} with every pool's models refitted where {@code byModel} observed them (and, per
+     * plan, where {@code byPlanModel} observed a model under more than one plan: its by_plan
+     * entries), each pool's step overhead set where {@code poolOverheadMs} gives one, and the
      * orchestrator's step overhead and encoding time replaced where given (null: kept).
      */
-    public static Costs apply(Costs base, Map<String, List<Observation>> byModel, Double stepOverheadMs,
-                              Double encodeMs) {
+    public static Costs apply(Costs base, Map<String, List<Observation>> byModel,
+                              Map<String, Map<String, List<Observation>>> byPlanModel,
+                              Map<String, Double> poolOverheadMs, Double stepOverheadMs, Double encodeMs) {
         Map<String, PoolCosts> pools = new LinkedHashMap<>();
         base.pools().forEach((name, pool) -> {
             Map<String, ModelCosts> models = new LinkedHashMap<>();
-            pool.models().forEach((m, c) -> models.put(m, byModel.containsKey(m) ? model(byModel.get(m), c) : c));
-            pools.put(name, new PoolCosts(pool.workers(), pool.pricePerHour(), pool.model(), models, pool.jitterCv(),
-                    pool.jitterPeriodMs()));
+            pool.models().forEach((m, c) -> {
+                ModelCosts fitted = byModel.containsKey(m) ? model(byModel.get(m), c) : c;
+                Map<String, List<Observation>> plans = byPlanModel.getOrDefault(m, Map.of());
+                if (plans.size() > 1) {
+                    Map<String, ModelCosts.PlanCost> byPlan = new LinkedHashMap<>();
+                    plans.forEach((plan, obs) -> {
+                        ModelCosts p = model(obs, c);
+                        byPlan.put(plan, new ModelCosts.PlanCost(p.fixedMs(), p.perSampleMs()));
+                    });
+                    fitted = fitted.withByPlan(byPlan);
+                }
+                models.put(m, fitted);
+            });
+            pools.put(name, pool.withModels(models, poolOverheadMs.getOrDefault(name, pool.stepOverheadMs())));
         });
         OrchestratorCosts o = base.orchestrator();
         OrchestratorCosts fitted = new OrchestratorCosts(stepOverheadMs != null ? stepOverheadMs : o.stepOverheadMs(),
                 encodeMs != null ? encodeMs : o.encodeMs(), o.encodeThreads(), o.maxConcurrentGenerations(),
                 o.maxQueuedGenerations(), o.promptCacheHitRate(), o.negativePromptCacheHitRate());
         return base.withPools(pools).withOrchestrator(fitted).check();
+    }
+
+    /** {@link #apply} with one cost per model whatever the plan and the orchestrator's step overhead for every pool. */
+    public static Costs apply(Costs base, Map<String, List<Observation>> byModel, Double stepOverheadMs,
+                              Double encodeMs) {
+        return apply(base, byModel, Map.of(), Map.of(), stepOverheadMs, encodeMs);
     }
 }

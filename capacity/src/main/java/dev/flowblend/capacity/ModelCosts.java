@@ -1,12 +1,26 @@
 package dev.flowblend.capacity;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * What one batch of a model costs on one worker, and how that worker's batcher forms batches
  * (the worker's {@code batching} section): a batch of s samples occupies the worker's device for
- * {@code fixed_ms + per_sample_ms * s}. Absent values take the named defaults; {@link #check}
- * names the field path of a bad value. Immutable.
+ * {@code fixed_ms + per_sample_ms * s}. {@code by_plan} optionally gives other fixed and per-sample
+ * costs under a named plan: the same model can run measurably slower under one plan than another
+ * on the same device (measured: the large CPU worker's batches 8–12% slower under FlowBlending,
+ * whose small stretch leaves its caches to the small worker; docs/capacity.md), and a simulation
+ * of that plan uses them. Absent values take the named defaults; {@link #check} names the field
+ * path of a bad value. Immutable.
  */
-public record ModelCosts(Double fixedMs, Double perSampleMs, Integer maxBatchSize, Double maxQueueDelayMs) {
+public record ModelCosts(Double fixedMs, Double perSampleMs, Integer maxBatchSize, Double maxQueueDelayMs,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, PlanCost> byPlan) {
+    /** A model's costs under one plan (its batching settings are the model's). */
+    public record PlanCost(Double fixedMs, Double perSampleMs) {
+    }
+
     public static final double DEFAULT_FIXED_MS = 0.0;
     /** The demo deployment's batching.max_batch_size. */
     public static final int DEFAULT_MAX_BATCH_SIZE = 32;
@@ -20,6 +34,26 @@ public record ModelCosts(Double fixedMs, Double perSampleMs, Integer maxBatchSiz
         fixedMs = fixedMs == null ? DEFAULT_FIXED_MS : fixedMs;
         maxBatchSize = maxBatchSize == null ? DEFAULT_MAX_BATCH_SIZE : maxBatchSize;
         maxQueueDelayMs = maxQueueDelayMs == null ? DEFAULT_MAX_QUEUE_DELAY_MS : maxQueueDelayMs;
+        byPlan = byPlan == null || byPlan.isEmpty() ? null : Collections.unmodifiableMap(new LinkedHashMap<>(byPlan));
+    }
+
+    public ModelCosts(Double fixedMs, Double perSampleMs, Integer maxBatchSize, Double maxQueueDelayMs) {
+        this(fixedMs, perSampleMs, maxBatchSize, maxQueueDelayMs, null);
+    }
+
+    /** These costs under plan {@code plan}: its by_plan entry if there is one, else these; by_plan dropped. */
+    public ModelCosts forPlan(String plan) {
+        PlanCost c = byPlan == null ? null : byPlan.get(plan);
+        if (c == null) {
+            return byPlan == null ? this : new ModelCosts(fixedMs, perSampleMs, maxBatchSize, maxQueueDelayMs);
+        }
+        return new ModelCosts(c.fixedMs() == null ? DEFAULT_FIXED_MS : c.fixedMs(), c.perSampleMs(), maxBatchSize,
+                maxQueueDelayMs);
+    }
+
+    /** These costs with {@code byPlan} as the per-plan entries (null: none). */
+    public ModelCosts withByPlan(Map<String, PlanCost> plans) {
+        return new ModelCosts(fixedMs, perSampleMs, maxBatchSize, maxQueueDelayMs, plans);
     }
 
     /** Linear cost with no fixed part: what a GPU already saturated by one guided sample pair does. */
@@ -49,5 +83,14 @@ public record ModelCosts(Double fixedMs, Double perSampleMs, Integer maxBatchSiz
         Check.range(path + ".per_sample_ms", perSampleMs, 0, MAX_MS);
         Check.range(path + ".max_queue_delay_ms", maxQueueDelayMs, 0, MAX_MS);
         Check.range(path + ".max_batch_size", maxBatchSize, 1, MAX_BATCH);
+        if (byPlan != null) {
+            byPlan.forEach((plan, c) -> {
+                String at = path + ".by_plan." + plan;
+                Check.that(!plan.isBlank() && c != null, path + ".by_plan has an empty plan name or entry");
+                Check.that(c.perSampleMs() != null, at + ".per_sample_ms is missing");
+                Check.range(at + ".per_sample_ms", c.perSampleMs(), 0, MAX_MS);
+                Check.range(at + ".fixed_ms", c.fixedMs() == null ? 0 : c.fixedMs(), 0, MAX_MS);
+            });
+        }
     }
 }

@@ -80,6 +80,15 @@ public record PlanSpec(String preset, Integer steps, List<String> pools, List<Do
         return out;
     }
 
+    /**
+     * The plan's name as costs files key per-plan costs by it ({@code by_plan}): the preset's name,
+     * or the segments as "large:0.4,small:0.8,large:1" (no step count).
+     */
+    public String key() {
+        String d = describe();
+        return d.substring(0, d.lastIndexOf(" ("));
+    }
+
     /** "flowblending" or "large:0.4,small:0.8,large:1.0", with the step count. */
     public String describe() {
         if (preset != null) {

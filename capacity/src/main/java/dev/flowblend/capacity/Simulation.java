@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
  * run it: admission (AdmissionQueue); the text encoder on text_encoder_pool, one call per
  * context (cond, and uncond when guided), each skipped when the prompt cache has it; then the
  * plan's steps in order, step k one call of stepSamples() samples to the least-loaded worker of
- * the pool the plan names, each preceded by orchestrator.step_overhead_ms that occupies no
- * worker; one decoder call on decoder_pool; video encoding on the orchestrator's encoder
- * threads; then the slot is released. Workers batch as {@link Worker} describes.
+ * the pool the plan names, each preceded by the step overhead (the pool's step_overhead_ms, else
+ * orchestrator.step_overhead_ms) that occupies no worker; one decoder call on decoder_pool; video
+ * encoding on the orchestrator's encoder threads; then the slot is released. Workers batch as
+ * {@link Worker} describes, at their models' costs under the plan (by_plan entries applied).
  *
  * <p>Not modelled: failures, retries, hedging and fallbacks; per-token limits; network
  * bandwidth (put transfer time into step_overhead_ms); step reuse; progress streaming.
@@ -24,15 +25,19 @@ public final class Simulation {
     private final Load load;
     private final String[] stepPools;
     private final String[] stepModels;
+    private final double[] stepOverheadMs;
 
     public Simulation(Costs costs, Load load) {
-        this.costs = costs.check();
+        this.costs = costs.check().forPlan();
         load.check(costs.orchestrator());
         this.load = load;
         this.stepPools = costs.plan().resolve();
         this.stepModels = new String[stepPools.length];
+        this.stepOverheadMs = new double[stepPools.length];
         for (int k = 0; k < stepPools.length; k++) {
-            stepModels[k] = costs.pools().get(stepPools[k]).velocityModel(stepPools[k]);
+            PoolCosts p = costs.pools().get(stepPools[k]);
+            stepModels[k] = p.velocityModel(stepPools[k]);
+            stepOverheadMs[k] = p.stepOverheadMs(costs.orchestrator());
         }
     }
 
@@ -158,8 +163,9 @@ public final class Simulation {
             }
             Pool p = pools.get(stepPools[k]);
             Worker.Call call = new Worker.Call(stepModels[k], samples, g.measured, () -> step(g, k + 1));
-            if (o.stepOverheadMs() > 0) {
-                clock.after(o.stepOverheadMs(), () -> p.submit(call));
+            double overhead = stepOverheadMs[k];
+            if (overhead > 0) {
+                clock.after(overhead, () -> p.submit(call));
             } else {
                 p.submit(call);
             }

@@ -19,10 +19,12 @@ import picocli.CommandLine.Option;
 /**
  * {@code capacity fit}: a costs file whose batch costs, step overhead and encoding time are what a
  * real deployment measured, from {@code load --metrics --json} reports. Batch costs come from the
- * workers' counters at every point (different loads, so different batch sizes: {@link Fit}); the
- * orchestrator's step overhead and video encoding time from the points run by one client (no
- * queueing, no batching of generations): the step overhead is a pool's mean step time as the
- * orchestrator saw it minus the worker's mean queue wait and the fitted time of one step's batch.
+ * workers' counters at every point (different loads, so different batch sizes: {@link Fit}), and
+ * where the reports ran more than one plan, per plan as well (each model's {@code by_plan}); the
+ * step overhead of each pool and the video encoding time from the points run by one client (no
+ * queueing, no batching of generations): a pool's step overhead is its mean step time as the
+ * orchestrator saw it minus the worker's mean queue wait and the fitted time of one step's batch
+ * under that point's plan.
  */
 @Command(name = "fit", mixinStandardHelpOptions = true,
         description = "Fit a costs file's batch costs, step overhead and video encoding time to load --metrics --json reports.")
@@ -44,21 +46,29 @@ final class CapacityFit implements Callable<Integer> {
             Costs costs = Costs.read(base);
             List<JsonNode> points = points(loads);
             Map<String, List<Fit.Observation>> byModel = new LinkedHashMap<>();
+            Map<String, Map<String, List<Fit.Observation>>> byPlanModel = new LinkedHashMap<>();
             for (JsonNode pt : points) {
+                String plan = pt.path("plan").asText("");
                 for (JsonNode w : pt.path("metrics").path("workers")) {
                     if (w.path("batches").asLong() > 0 && w.hasNonNull("busy_s")) {
-                        byModel.computeIfAbsent(w.get("model").asText(), k -> new ArrayList<>()).add(
-                                new Fit.Observation(w.get("batches").asLong(), w.get("samples").asLong(),
-                                        w.get("busy_s").asDouble()));
+                        Fit.Observation o = new Fit.Observation(w.get("batches").asLong(), w.get("samples").asLong(),
+                                w.get("busy_s").asDouble());
+                        String model = w.get("model").asText();
+                        byModel.computeIfAbsent(model, k -> new ArrayList<>()).add(o);
+                        if (!plan.isEmpty()) {
+                            byPlanModel.computeIfAbsent(model, k -> new LinkedHashMap<>())
+                                    .computeIfAbsent(plan, k -> new ArrayList<>()).add(o);
+                        }
                     }
                 }
             }
             CapacityCommand.check(!byModel.isEmpty(), "--load: no point has worker metrics (busy_s, batches, samples); "
                     + "run load with --metrics naming every worker's endpoint");
-            Costs fitted = Fit.apply(costs, byModel, null, null);
-            double[] overhead = overheadAndEncode(points, fitted);
-            fitted = Fit.apply(costs, byModel, Double.isNaN(overhead[0]) ? null : overhead[0],
-                    Double.isNaN(overhead[1]) ? null : overhead[1]);
+            Costs fitted = Fit.apply(costs, byModel, byPlanModel, Map.of(), null, null);
+            Overheads overhead = overheadAndEncode(points, fitted);
+            fitted = Fit.apply(costs, byModel, byPlanModel, overhead.byPool(),
+                    Double.isNaN(overhead.all()) ? null : overhead.all(),
+                    Double.isNaN(overhead.encodeMs()) ? null : overhead.encodeMs());
             double[] jitter = jitter(points);
             if (!Double.isNaN(jitter[0])) {
                 Map<String, dev.flowblend.capacity.PoolCosts> pools = new LinkedHashMap<>();
@@ -66,9 +76,20 @@ final class CapacityFit implements Callable<Integer> {
                 fitted = fitted.withPools(pools).check();
             }
             Files.writeString(out, Json.write(fitted) + "\n");
-            fitted.pools().forEach((pool, pc) -> pc.models().forEach((m, c) -> System.out.printf(Locale.ROOT,
-                    "%s %s: %.3f ms + %.3f ms per sample%s%n", pool, m, c.fixedMs(), c.perSampleMs(),
-                    byModel.containsKey(m) ? " (" + byModel.get(m).size() + " observations)" : " (kept from the base)")));
+            fitted.pools().forEach((pool, pc) -> pc.models().forEach((m, c) -> {
+                System.out.printf(Locale.ROOT, "%s %s: %.3f ms + %.3f ms per sample%s%n", pool, m, c.fixedMs(),
+                        c.perSampleMs(), byModel.containsKey(m) ? " (" + byModel.get(m).size() + " observations)"
+                                : " (kept from the base)");
+                if (c.byPlan() != null) {
+                    c.byPlan().forEach((plan, pc2) -> System.out.printf(Locale.ROOT,
+                            "  under %s: %.3f ms + %.3f ms per sample%n", plan, pc2.fixedMs(), pc2.perSampleMs()));
+                }
+            }));
+            fitted.pools().forEach((pool, pc) -> {
+                if (pc.stepOverheadMs() != null) {
+                    System.out.printf(Locale.ROOT, "%s step overhead %.3f ms%n", pool, pc.stepOverheadMs());
+                }
+            });
             System.out.printf(Locale.ROOT, "step overhead %.3f ms, video encoding %.3f ms; device jitter cv %.4f over "
                     + "%.1f ms windows; wrote %s%n", fitted.orchestrator().stepOverheadMs(), fitted.orchestrator().encodeMs(),
                     Double.isNaN(jitter[0]) ? 0 : jitter[0], Double.isNaN(jitter[1]) ? 0 : jitter[1], out);
@@ -114,13 +135,18 @@ final class CapacityFit implements Callable<Integer> {
         return new double[] {Math.sqrt(Math.expm1(s * s)), period / n};
     }
 
-    /** {step overhead, encode ms} from the one-client points (NaN where none tells). */
-    private static double[] overheadAndEncode(List<JsonNode> points, Costs fitted) {
+    /** Step overhead per pool and over all pools, and encode ms, from the one-client points (NaN where none tells). */
+    record Overheads(Map<String, Double> byPool, double all, double encodeMs) {
+    }
+
+    private static Overheads overheadAndEncode(List<JsonNode> points, Costs fitted) {
         double overheadSum = 0, steps = 0, encodeSum = 0, videos = 0;
+        Map<String, double[]> byPool = new LinkedHashMap<>();
         for (JsonNode pt : points) {
             if (pt.path("concurrency").asInt() != 1) {
                 continue;
             }
+            String plan = pt.path("plan").asText("");
             Map<String, Double> queueMs = new LinkedHashMap<>();
             for (JsonNode w : pt.path("metrics").path("workers")) {
                 if (w.hasNonNull("mean_queue_wait_ms")) {
@@ -134,11 +160,14 @@ final class CapacityFit implements Callable<Integer> {
                     continue;
                 }
                 String model = fitted.pools().get(pool).velocityModel(pool);
-                ModelCosts c = fitted.pools().get(pool).models().get(model);
-                double o = p.get("mean_step_ms").asDouble() - queueMs.getOrDefault(model, 0.0)
-                        - c.batchMs(fitted.stepSamples());
-                overheadSum += Math.max(0, o) * n;
+                ModelCosts c = fitted.pools().get(pool).models().get(model).forPlan(plan);
+                double o = Math.max(0, p.get("mean_step_ms").asDouble() - queueMs.getOrDefault(model, 0.0)
+                        - c.batchMs(fitted.stepSamples()));
+                overheadSum += o * n;
                 steps += n;
+                double[] acc = byPool.computeIfAbsent(pool, k -> new double[2]);
+                acc[0] += o * n;
+                acc[1] += n;
             }
             JsonNode t = pt.path("mean_timings_ms");
             if (t.has("video_encode_ms")) {
@@ -146,6 +175,9 @@ final class CapacityFit implements Callable<Integer> {
                 videos += pt.path("completed").asInt();
             }
         }
-        return new double[] {steps == 0 ? Double.NaN : overheadSum / steps, videos == 0 ? Double.NaN : encodeSum / videos};
+        Map<String, Double> pools = new LinkedHashMap<>();
+        byPool.forEach((pool, acc) -> pools.put(pool, acc[0] / acc[1]));
+        return new Overheads(pools, steps == 0 ? Double.NaN : overheadSum / steps,
+                videos == 0 ? Double.NaN : encodeSum / videos);
     }
 }
