@@ -94,7 +94,7 @@ public final class Fit {
         OrchestratorCosts o = base.orchestrator();
         OrchestratorCosts fitted = new OrchestratorCosts(stepOverheadMs != null ? stepOverheadMs : o.stepOverheadMs(),
                 encodeMs != null ? encodeMs : o.encodeMs(), o.encodeThreads(), o.maxConcurrentGenerations(),
-                o.maxQueuedGenerations(), o.promptCacheHitRate(), o.negativePromptCacheHitRate());
+                o.maxQueuedGenerations(), o.promptCacheHitRate(), o.negativePromptCacheHitRate(), o.requestOverheadMs());
         return base.withPools(pools).withOrchestrator(fitted).check();
     }
 

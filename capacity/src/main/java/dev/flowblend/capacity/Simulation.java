@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
  * plan's steps in order, step k one call of stepSamples() samples to the least-loaded worker of
  * the pool the plan names, each preceded by the step overhead (the pool's step_overhead_ms, else
  * orchestrator.step_overhead_ms) that occupies no worker; one decoder call on decoder_pool; video
- * encoding on the orchestrator's encoder threads; then the slot is released. Workers batch as
+ * encoding on the orchestrator's encoder threads; then the slot is released, and the client has
+ * the result orchestrator.request_overhead_ms later (transfer and client time). Workers batch as
  * {@link Worker} describes, at their models' costs under the plan (by_plan entries applied).
  *
  * <p>Not modelled: failures, retries, hedging and fallbacks; per-token limits; network
@@ -171,7 +172,17 @@ public final class Simulation {
             }
         }
 
+        /** The slot is free once the video is encoded; the client sees the result request_overhead_ms later. */
         void finish(Gen g) {
+            admission.finished();
+            if (o.requestOverheadMs() > 0) {
+                clock.after(o.requestOverheadMs(), () -> delivered(g));
+            } else {
+                delivered(g);
+            }
+        }
+
+        void delivered(Gen g) {
             if (g.index < load.count()) {
                 completed++;
                 pending--;
@@ -181,7 +192,6 @@ public final class Simulation {
                 rec.latencies.add(clock.now() - g.arrival);
                 rec.latencyArrivals.add(g.arrival);
             }
-            admission.finished();
             arrivals.ended(g.client);
         }
     }

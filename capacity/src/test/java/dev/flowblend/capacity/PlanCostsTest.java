@@ -49,6 +49,17 @@ class PlanCostsTest {
     }
 
     @Test
+    void requestOverhead_isInTheClientsLatency_butHoldsNoSlot() {
+        Costs base = costs("large-only", model(5, 20, 32), null, null);
+        Costs c = base.withOrchestrator(base.orchestrator().withRequestOverhead(9.0));
+        double ms = 2 * 10 + 50 * 46 + 24 + 17 + 9;
+        assertEquals(ms / 1000, Simulation.run(c, Load.closed(1).count(3).warmup(0)).latencyP50S(), 1e-12);
+        // saturated by 16 clients behind 4 slots: the slot is free before the overhead, so throughput is unchanged
+        assertEquals(Simulation.run(base, Load.closed(16).count(200)).throughputPerS(),
+                Simulation.run(c, Load.closed(16).count(200)).throughputPerS(), 0.01 * 1000 / ms * 4);
+    }
+
+    @Test
     void fit_withTwoPlans_addsByPlanEntries_withOnePlan_none() {
         ModelCosts base = model(9, 9, 32);
         // under flowblending batches of 2 take 4 ms and of 4 take 6 ms (1 ms/sample + 2); under large-only 3.6 and 5.2

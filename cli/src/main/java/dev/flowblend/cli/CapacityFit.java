@@ -69,6 +69,9 @@ final class CapacityFit implements Callable<Integer> {
             fitted = Fit.apply(costs, byModel, byPlanModel, overhead.byPool(),
                     Double.isNaN(overhead.all()) ? null : overhead.all(),
                     Double.isNaN(overhead.encodeMs()) ? null : overhead.encodeMs());
+            if (!Double.isNaN(overhead.requestMs())) {
+                fitted = fitted.withOrchestrator(fitted.orchestrator().withRequestOverhead(overhead.requestMs())).check();
+            }
             double[] jitter = jitter(points);
             if (!Double.isNaN(jitter[0])) {
                 Map<String, dev.flowblend.capacity.PoolCosts> pools = new LinkedHashMap<>();
@@ -90,8 +93,9 @@ final class CapacityFit implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "%s step overhead %.3f ms%n", pool, pc.stepOverheadMs());
                 }
             });
-            System.out.printf(Locale.ROOT, "step overhead %.3f ms, video encoding %.3f ms; device jitter cv %.4f over "
-                    + "%.1f ms windows; wrote %s%n", fitted.orchestrator().stepOverheadMs(), fitted.orchestrator().encodeMs(),
+            System.out.printf(Locale.ROOT, "step overhead %.3f ms, video encoding %.3f ms, request overhead %.3f ms; "
+                    + "device jitter cv %.4f over %.1f ms windows; wrote %s%n", fitted.orchestrator().stepOverheadMs(),
+                    fitted.orchestrator().encodeMs(), fitted.orchestrator().requestOverheadMs(),
                     Double.isNaN(jitter[0]) ? 0 : jitter[0], Double.isNaN(jitter[1]) ? 0 : jitter[1], out);
             return 0;
         });
@@ -135,12 +139,16 @@ final class CapacityFit implements Callable<Integer> {
         return new double[] {Math.sqrt(Math.expm1(s * s)), period / n};
     }
 
-    /** Step overhead per pool and over all pools, and encode ms, from the one-client points (NaN where none tells). */
-    record Overheads(Map<String, Double> byPool, double all, double encodeMs) {
+    /**
+     * Step overhead per pool and over all pools, encode ms, and the request overhead (a client's
+     * mean latency, 1 / throughput alone, beyond the orchestrator's mean total) from the one-client
+     * points (NaN where none tells).
+     */
+    record Overheads(Map<String, Double> byPool, double all, double encodeMs, double requestMs) {
     }
 
     private static Overheads overheadAndEncode(List<JsonNode> points, Costs fitted) {
-        double overheadSum = 0, steps = 0, encodeSum = 0, videos = 0;
+        double overheadSum = 0, steps = 0, encodeSum = 0, videos = 0, requestSum = 0, requests = 0;
         Map<String, double[]> byPool = new LinkedHashMap<>();
         for (JsonNode pt : points) {
             if (pt.path("concurrency").asInt() != 1) {
@@ -170,6 +178,11 @@ final class CapacityFit implements Callable<Integer> {
                 acc[1] += n;
             }
             JsonNode t = pt.path("mean_timings_ms");
+            int done = pt.path("completed").asInt();
+            if (t.has("total_ms") && pt.path("throughput_per_s").asDouble() > 0 && done > 0) {
+                requestSum += Math.max(0, 1000 / pt.get("throughput_per_s").asDouble() - t.get("total_ms").asDouble()) * done;
+                requests += done;
+            }
             if (t.has("video_encode_ms")) {
                 encodeSum += t.get("video_encode_ms").asDouble() * pt.path("completed").asInt();
                 videos += pt.path("completed").asInt();
@@ -178,6 +191,6 @@ final class CapacityFit implements Callable<Integer> {
         Map<String, Double> pools = new LinkedHashMap<>();
         byPool.forEach((pool, acc) -> pools.put(pool, acc[0] / acc[1]));
         return new Overheads(pools, steps == 0 ? Double.NaN : overheadSum / steps,
-                videos == 0 ? Double.NaN : encodeSum / videos);
+                videos == 0 ? Double.NaN : encodeSum / videos, requests == 0 ? Double.NaN : requestSum / requests);
     }
 }
