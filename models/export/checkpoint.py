@@ -8,6 +8,7 @@ loads the weights only when the names and shapes are exactly the module's: a mis
 or misshapen key is refused with the keys named, because a silently skipped weight is a model that
 computes garbage.
 """
+import contextlib
 import os
 
 import torch
@@ -54,12 +55,42 @@ def dominant_dtype(tensors):
     return max(counts, key=counts.get)
 
 
+@contextlib.contextmanager
+def _no_init():
+    """Builds modules without initialising their weights: torch.nn.init's in-place initialisers do
+    nothing inside, so a layer's weight stays the untouched torch.empty its constructor made, which
+    the OS has not backed with memory yet. The checkpoint then replaces every weight (_assign), so a
+    14B model never exists as initialised FP32 copies."""
+    names = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]
+    saved = {n: getattr(torch.nn.init, n) for n in names}
+    try:
+        for n in names:
+            setattr(torch.nn.init, n, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for n, f in saved.items():
+            setattr(torch.nn.init, n, f)
+
+
+def _assign(module, tensors):
+    """Makes each checkpoint tensor the module's parameter of that name, as it is (its dtype, its
+    memory): no copy. The names were checked against the module's before."""
+    for name, t in tensors.items():
+        owner_name, _, leaf = name.rpartition(".")
+        owner = module.get_submodule(owner_name) if owner_name else module
+        if leaf in owner._parameters:
+            owner._parameters[leaf] = torch.nn.Parameter(t, requires_grad=False)
+        else:
+            owner._buffers[leaf] = t
+
+
 def load_strict(component_dir, stem, build, expected_keys, canonical=None):
     """(module, config, storage dtype) of one component, weights loaded exactly.
 
     build(config) -> module; expected_keys(config) -> {name: shape}; canonical(tensors) -> tensors
-    maps documented aliases (umT5's tied embedding) before the check. The module ends in float32:
-    the checkpoint's bf16/fp16 values widen exactly, so exporting it back to bf16 loses nothing."""
+    maps documented aliases (umT5's tied embedding) before the check. The module's parameters are
+    the checkpoint's tensors in the checkpoint's dtype (a BF16 checkpoint stays 2 bytes a
+    parameter); onnx_export.store_weights_as makes the module compute in FP32."""
     config = read_config(component_dir)
     try:
         expected = expected_keys(config)
@@ -73,8 +104,9 @@ def load_strict(component_dir, stem, build, expected_keys, canonical=None):
             raise CheckpointError(f"{component_dir}: {e}") from e
     check_keys(component_dir, expected, tensors)
     dtype = dominant_dtype(tensors)
-    module = build(config)
-    module.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()}, strict=True)
+    with _no_init():
+        module = build(config)
+    _assign(module, tensors)
     module.eval()
     return module, config, dtype
 

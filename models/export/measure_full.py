@@ -67,7 +67,7 @@ def main():
     net, cfg, found = checkpoint.load_strict(ckpt, stem, mod, keys)
     stages["load_strict_s"] = round(time.time() - t, 1)
     t = time.time()
-    onnx_export.store_weights_as(net, found)
+    onnx_export.store_weights_as(net)
     exporter = family_manifest.Exporter(out, sizes, gen, lambda m: print(m, file=sys.stderr, flush=True))
     lf, lh, lw = wan21.GOLDEN_LATENT
     if what.startswith("transformer-"):

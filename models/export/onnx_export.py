@@ -27,21 +27,24 @@ class _Widen(torch.nn.Module):
         return w.float()
 
 
-def store_weights_as(module, dtype, exact=True):
-    """In place: parameters held in `dtype`, widened to float32 on use. Float32 leaves it alone.
-    exact=True: the values must already be representable (they came from a `dtype` checkpoint),
-    checked; exact=False rounds them (an FP32 checkpoint stored as BF16 on request)."""
-    if dtype == torch.float32:
-        return module
-    if dtype not in _WIDEN_TYPES:
+def store_weights_as(module, dtype=None):
+    """In place: every parameter held in `dtype` (None: each in its own dtype, as the checkpoint
+    stores it) and, where that is not float32, widened to float32 on use (a parametrization), so
+    the module computes in FP32 whatever its storage. Parameters already in their target dtype are
+    kept as they are (no copy); BF16/FP16 widen to FP32 exactly; FP32 narrowed to BF16/FP16 on
+    request rounds to nearest."""
+    if dtype is not None and dtype != torch.float32 and dtype not in _WIDEN_TYPES:
         raise ValueError(f"weights dtype {dtype} is not supported; use float32, bfloat16 or float16")
     for mod in list(module.modules()):
         for name, p in list(mod.named_parameters(recurse=False)):
-            narrow = p.detach().to(dtype)
-            if exact and not torch.equal(narrow.float(), p.detach()):
-                raise ValueError(f"parameter {name} of {type(mod).__name__} is not exactly representable in {dtype}")
-            mod._parameters[name] = torch.nn.Parameter(narrow, requires_grad=False)
-            parametrize.register_parametrization(mod, name, _Widen(), unsafe=True)
+            held = p.detach()
+            target = held.dtype if dtype is None else dtype
+            if target != torch.float32 and target not in _WIDEN_TYPES:
+                raise ValueError(f"parameter {name} of {type(mod).__name__} is {target}; weights must be "
+                                 "float32, bfloat16 or float16")
+            mod._parameters[name] = torch.nn.Parameter(held.to(target), requires_grad=False)
+            if target != torch.float32:
+                parametrize.register_parametrization(mod, name, _Widen(), unsafe=True)
     return module
 
 

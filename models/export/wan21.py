@@ -101,6 +101,11 @@ def load_transformer(root):
                                   wan_transformer.WanTransformer, wan_transformer.expected_keys)
 
 
+def storage(choice):
+    """The weights' storage dtype for --dtype: None keeps each weight's checkpoint dtype."""
+    return {"auto": None, "bfloat16": torch.bfloat16, "float32": torch.float32}[choice]
+
+
 def resolve_dtype(choice, found):
     if choice == "auto":
         return found if found in (torch.bfloat16, torch.float16) else torch.float32
@@ -173,8 +178,8 @@ def export(a):
 
     def velocity_fn(m, latent, timestep, context):
         return m(latent, timestep, context)
-    for name, net, dtype in (("velocity-large", large, large_dtype), ("velocity-small", small, small_dtype)):
-        onnx_export.store_weights_as(net, resolve_dtype(a.dtype, dtype), exact=a.dtype == "auto")
+    for name, net in (("velocity-large", large), ("velocity-small", small)):
+        onnx_export.store_weights_as(net, storage(a.dtype))
         lf, lh, lw = GOLDEN_LATENT
         inputs = {"latent": torch.randn(GOLDEN_BATCH, channels, lf, lh, lw, generator=gen).to(wire),
                   "timestep": torch.tensor([900.0, 300.0][:GOLDEN_BATCH]),
@@ -190,7 +195,7 @@ def export(a):
 
     def decode_fn(m, latent):
         return m.decode_video(latent)
-    onnx_export.store_weights_as(vae, resolve_dtype(a.dtype, vae_dtype), exact=a.dtype == "auto")
+    onnx_export.store_weights_as(vae, storage(a.dtype))
     lf, lh, lw = GOLDEN_LATENT
     entries.append(exporter.model(
         "decoder", "decoder", Wire(vae, decode_fn, torch.float32),
@@ -201,7 +206,7 @@ def export(a):
 
     def text_fn(m, ids, mask):
         return m(ids, mask)
-    onnx_export.store_weights_as(text, resolve_dtype(a.dtype, text_dtype), exact=a.dtype == "auto")
+    onnx_export.store_weights_as(text, storage(a.dtype))
     ids = torch.randint(3, vocab, (GOLDEN_BATCH, a.max_tokens), generator=gen)
     mask = torch.zeros(GOLDEN_BATCH, a.max_tokens, dtype=torch.int64)
     for b in range(GOLDEN_BATCH):
