@@ -5,9 +5,10 @@ peak memory and time of each stage, on this machine.
     /usr/bin/python3 models/export/measure_full.py WORKDIR transformer-1.3B|transformer-14B|vae|text-encoder
 
 It writes a random checkpoint component in the diffusers layout (bf16, or the VAE's fp32) into
-WORKDIR/ckpt, then runs the exporter's own path on it (strict load, BF16 weight storage, ONNX export
-with external data, golden, FLOP count per WAN size) into WORKDIR/out, and prints one JSON line:
-seconds per stage, peak resident memory (ru_maxrss) and bytes on disk. Needs RAM for the fp32 module
+WORKDIR/ckpt in a child process, then runs the exporter's own path on it in this one (strict load,
+the checkpoint's weights kept in their dtype, ONNX export with external data, golden, FLOP count per
+WAN size) into WORKDIR/out, and prints one JSON line: seconds per stage, the export's peak resident
+memory (ru_maxrss of this process, which never held the random module) and bytes on disk. Needs RAM for the fp32 module
 (4 bytes a parameter) plus the checkpoint and the ONNX copy: the 1.3B transformer and the VAE fit in
 24 GB; the 14B transformer and the umT5-XXL encoder do not (docs/models.md gives the arithmetic).
 """
@@ -15,6 +16,7 @@ import json
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import time
 import warnings
@@ -38,33 +40,42 @@ def peak_gb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KiB on Linux -> GB (10^9)
 
 
-def main():
-    work, what = sys.argv[1], sys.argv[2]
-    shutil.rmtree(work, ignore_errors=True)
-    ckpt, out = os.path.join(work, "ckpt"), os.path.join(work, "out")
-    os.makedirs(os.path.join(out, "golden"))
-    sizes = wan21.parse_sizes(wan21.WAN_SIZES)
-    stages, t = {}, time.time()
-    gen = torch.Generator().manual_seed(0)
+def components(what):
+    """(config, module class, init, expected_keys, safetensors stem, checkpoint dtype) of a component."""
     if what.startswith("transformer-"):
-        cfg = wan_transformer.FULL[what.split("-", 1)[1]]
-        mod, init, keys, stem, dtype = wan_transformer.WanTransformer, wan_transformer.init_random_, \
-            wan_transformer.expected_keys, "diffusion_pytorch_model", torch.bfloat16
-    elif what == "vae":
-        cfg = wan_vae.FULL
-        mod, init, keys, stem, dtype = wan_vae.WanVae, wan_vae.init_random_, wan_vae.expected_keys, \
-            "diffusion_pytorch_model", torch.float32
-    else:
-        raise SystemExit(f"unknown component {what!r}")
+        return (wan_transformer.FULL[what.split("-", 1)[1]], wan_transformer.WanTransformer,
+                wan_transformer.init_random_, wan_transformer.expected_keys, "diffusion_pytorch_model", torch.bfloat16)
+    if what == "vae":
+        return (wan_vae.FULL, wan_vae.WanVae, wan_vae.init_random_, wan_vae.expected_keys,
+                "diffusion_pytorch_model", torch.float32)
+    raise SystemExit(f"unknown component {what!r}; use transformer-1.3B, transformer-14B or vae")
+
+
+def write_checkpoint(ckpt, what):
+    cfg, mod, init, _, stem, dtype = components(what)
     net = mod(cfg)
     init(net, 0)
     os.makedirs(ckpt)
     family_manifest.write_json(os.path.join(ckpt, "config.json"), cfg)
     safetensors_io.save({k: v.to(dtype) for k, v in net.state_dict().items()}, os.path.join(ckpt, stem + ".safetensors"))
-    del net
+
+
+def main():
+    work, what = sys.argv[1], sys.argv[2]
+    ckpt, out = os.path.join(work, "ckpt"), os.path.join(work, "out")
+    if sys.argv[3:] == ["--write"]:
+        write_checkpoint(ckpt, what)
+        return
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.join(out, "golden"))
+    sizes = wan21.parse_sizes(wan21.WAN_SIZES)
+    stages, t = {}, time.time()
+    gen = torch.Generator().manual_seed(0)
+    cfg, mod, _, keys, stem, _ = components(what)
+    subprocess.run([sys.executable, os.path.abspath(__file__), work, what, "--write"], check=True)
     stages["write_checkpoint_s"] = round(time.time() - t, 1)
     t = time.time()
-    net, cfg, found = checkpoint.load_strict(ckpt, stem, mod, keys)
+    net, cfg, _ = checkpoint.load_strict(ckpt, stem, mod, keys)
     stages["load_strict_s"] = round(time.time() - t, 1)
     t = time.time()
     onnx_export.store_weights_as(net)

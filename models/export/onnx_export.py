@@ -8,16 +8,15 @@ for that reason (folding would store the widened copy).
 
 `export` writes `<name>.onnx` and, for models with external data, one `<name>.onnx.data` beside it;
 the weights are named as in the checkpoint (`blocks.0.attn1.to_q.weight`), so the graph can be read
-against the checkpoint it came from.
+against the checkpoint it came from, and are written by us, not by torch's exporter (see export).
 """
 import os
-import re
 import tempfile
 
 import onnx
 import torch
 import torch.nn.utils.parametrize as parametrize
-from onnx import external_data_helper
+from onnx import TensorProto
 
 _WIDEN_TYPES = (torch.bfloat16, torch.float16)
 
@@ -48,7 +47,8 @@ def store_weights_as(module, dtype=None):
     return module
 
 
-_PARAM_NAME = re.compile(r"^(?:model\.)?(.*?)(?:\.parametrizations)?\.([^.]+?)(?:\.original)?$")
+_ONNX_TYPES = {torch.float32: TensorProto.FLOAT, torch.bfloat16: TensorProto.BFLOAT16,
+               torch.float16: TensorProto.FLOAT16, torch.int64: TensorProto.INT64}
 
 
 def _checkpoint_name(name):
@@ -58,36 +58,64 @@ def _checkpoint_name(name):
     return name.replace(".parametrizations.", ".").removesuffix(".original")
 
 
+def _raw_bytes(t):
+    """A tensor's little-endian bytes (numpy has no bfloat16: viewed as int16, same bits)."""
+    t = t.detach().contiguous().cpu()
+    if t.dtype in (torch.bfloat16, torch.float16):
+        t = t.view(torch.int16)
+    return t.numpy().tobytes()
+
+
 def export(wrapper, args, path, input_names, output_names, dynamic_axes, external):
-    """Traces `wrapper(*args)` to `path` (opset 17). external=True puts every weight in one
-    `<file>.data` next to it (needed past ONNX's 2 GB protobuf limit; used for the velocity models
-    at every size so the path is the same for toy and real checkpoints). Returns the onnx model
-    (graph only)."""
+    """Traces `wrapper(*args)` to `path` (opset 17) and returns the onnx model (graph only).
+
+    The graph is traced without its weights (export_params=False: torch's exporter otherwise holds
+    several serialised copies of them, about 5x their bytes at its peak) and the weights are then
+    written from the module's own tensors one at a time, named as in the checkpoint, in their
+    storage dtype: into one `<file>.data` next to it when external=True (ONNX external data, needed
+    past protobuf's 2 GB limit; used for the velocity models at every size so toy and real
+    checkpoints take the same path), else inline."""
     out_dir = os.path.dirname(os.path.abspath(path))
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         raw = os.path.join(tmp, "raw.onnx")
         with torch.no_grad():
-            torch.onnx.export(wrapper, args, raw, opset_version=17, do_constant_folding=False,
+            torch.onnx.export(wrapper, args, raw, opset_version=17, do_constant_folding=False, export_params=False,
                               input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes)
-        model = onnx.load(raw, load_external_data=True)
-    renames = {}
-    for init in model.graph.initializer:
-        new = _checkpoint_name(init.name)
-        if new != init.name and new not in renames.values():
-            renames[init.name] = new
-    for init in model.graph.initializer:
-        init.name = renames.get(init.name, init.name)
+        model = onnx.load(raw)
+    params = dict(wrapper.named_parameters())
+    data_name = os.path.basename(path) + ".data"
+    data = open(os.path.join(out_dir, data_name), "wb") if external else None
+    try:
+        offset, renames, kept = 0, {}, []
+        for vi in model.graph.input:
+            t = params.get(vi.name)
+            if t is None:
+                kept.append(vi)
+                continue
+            name = _checkpoint_name(vi.name)
+            renames[vi.name] = name
+            init = TensorProto(name=name, data_type=_ONNX_TYPES[t.dtype], dims=list(t.shape))
+            raw_bytes = _raw_bytes(t)
+            if data is None:
+                init.raw_data = raw_bytes
+            else:
+                data.write(raw_bytes)
+                init.data_location = TensorProto.EXTERNAL
+                for k, v in (("location", data_name), ("offset", str(offset)), ("length", str(len(raw_bytes)))):
+                    entry = init.external_data.add()
+                    entry.key, entry.value = k, v
+                offset += len(raw_bytes)
+            model.graph.initializer.append(init)
+    finally:
+        if data is not None:
+            data.close()
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
     for node in model.graph.node:
         for i, n in enumerate(node.input):
             if n in renames:
                 node.input[i] = renames[n]
     model.producer_name = "flowblend models/export"
-    data = os.path.basename(path) + ".data"
-    if external:
-        if os.path.exists(os.path.join(out_dir, data)):
-            os.remove(os.path.join(out_dir, data))
-        external_data_helper.convert_model_to_external_data(model, all_tensors_to_one_file=True, location=data,
-                                                            size_threshold=0)
     onnx.save_model(model, path)
     onnx.checker.check_model(path, full_check=True)
     return onnx.load(path, load_external_data=False)

@@ -51,7 +51,8 @@ def load(path):
     header, _, start = read_header(path)
     with open(path, "rb") as fh:
         fh.seek(start)
-        blob = bytearray(fh.read())
+        blob = bytearray(os.fstat(fh.fileno()).st_size - start)  # read into place: one copy in memory
+        fh.readinto(blob)
     out = {}
     for name, info in header.items():
         dtype = _DTYPES.get(info.get("dtype"))
