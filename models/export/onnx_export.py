@@ -69,12 +69,12 @@ def _raw_bytes(t):
 def export(wrapper, args, path, input_names, output_names, dynamic_axes, external):
     """Traces `wrapper(*args)` to `path` (opset 17) and returns the onnx model (graph only).
 
-    The graph is traced without its weights (export_params=False: torch's exporter otherwise holds
-    several serialised copies of them, about 5x their bytes at its peak) and the weights are then
-    written from the module's own tensors one at a time, named as in the checkpoint, in their
-    storage dtype: into one `<file>.data` next to it when external=True (ONNX external data, needed
-    past protobuf's 2 GB limit; used for the velocity models at every size so toy and real
-    checkpoints take the same path), else inline."""
+    The graph is traced without its weights (export_params=False) and the weights are then written
+    from the module's own tensors one at a time, named as in the checkpoint, in their storage
+    dtype: into one `<file>.data` next to it when external=True (ONNX external data, needed past
+    protobuf's 2 GB limit; used for the velocity models at every size so toy and real checkpoints
+    take the same path), else inline. No serialised copy of the weights is ever loaded back; the
+    peak memory of an export is torch's tracer's (docs/models.md gives the measured figure)."""
     out_dir = os.path.dirname(os.path.abspath(path))
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         raw = os.path.join(tmp, "raw.onnx")
