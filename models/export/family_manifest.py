@@ -7,6 +7,7 @@ onnx_export.FlopCounter's (2 per multiply-add of linears, convolutions and matri
 """
 import hashlib
 import json
+import math
 import os
 import time
 
@@ -98,8 +99,8 @@ def _dynamic_axes(dims):
 class Exporter:
     """Writes one model at a time into the family directory; returns its manifest entry."""
 
-    def __init__(self, out, sizes, generator, log):
-        self.out, self.sizes, self.generator, self.log = out, sizes, generator, log
+    def __init__(self, out, sizes, log):
+        self.out, self.sizes, self.log = out, sizes, log
 
     def model(self, name, role, wrapper, inputs, output_names, dims, out_dims, external, flops):
         started = time.time()
@@ -112,10 +113,11 @@ class Exporter:
         safetensors_io.save(tensors, os.path.join(self.out, golden))
         file = name + ".onnx"
         path = os.path.join(self.out, file)
-        onnx_export.export(wrapper, tuple(inputs.values()), path, list(inputs), output_names,
-                           _dynamic_axes({**dims, **out_dims}), external)
-        entry = {"name": name, "role": role, "file": file, "sha256": sha256(path),
-                 "params": sum(p.numel() for p in wrapper.parameters())}
+        graph = onnx_export.export(wrapper, tuple(inputs.values()), path, list(inputs), output_names,
+                                   _dynamic_axes({**dims, **out_dims}), external)
+        # the weights the graph holds (the decoder's, not the whole VAE's)
+        params = sum(math.prod(t.dims) for t in graph.graph.initializer)
+        entry = {"name": name, "role": role, "file": file, "sha256": sha256(path), "params": params}
         by_size = {s["name"]: int(flops(s)) for s in self.sizes}
         entry["flops_per_sample"] = by_size[self.sizes[0]["name"]]
         entry["flops_per_sample_by_size"] = by_size

@@ -79,7 +79,7 @@ def main():
     stages["load_strict_s"] = round(time.time() - t, 1)
     t = time.time()
     onnx_export.store_weights_as(net)
-    exporter = family_manifest.Exporter(out, sizes, gen, lambda m: print(m, file=sys.stderr, flush=True))
+    exporter = family_manifest.Exporter(out, sizes, lambda m: print(m, file=sys.stderr, flush=True))
     lf, lh, lw = wan21.GOLDEN_LATENT
     if what.startswith("transformer-"):
         c, d = cfg["in_channels"], cfg["text_dim"]

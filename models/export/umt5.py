@@ -355,16 +355,18 @@ def init_random_(module, seed):
 
 
 def export_onnx(module, path, seq_len=512, opset=17, batch=2):
-    """Exports `module` (eval) to `path`: inputs input_ids, attention_mask int64 [batch, sequence],
-    output context float32 [batch, sequence, d_model]. Both axes are symbolic (nothing in the graph
-    needs a fixed length; `seq_len` is only the traced example's). Over 2 GB of weights (umT5-XXL in
-    float32 is ~22.7 GB) torch 1.13 itself switches to external data files beside `path`. The example batch is 2,
-    not 1, so that no size-1 broadcast is specialised while tracing."""
+    """Exports `module` (eval) to `path` by the exporter's own path (onnx_export.export): inputs
+    input_ids, attention_mask int64 [batch, sequence], output context float32 [batch, sequence,
+    d_model]. Both axes are symbolic (nothing in the graph needs a fixed length; `seq_len` is only
+    the traced example's). The example batch is 2, not 1, so that no size-1 broadcast is
+    specialised while tracing. Weights inline: an encoder over 2 GB (umT5-XXL) is exported by
+    wan21.py with external data."""
+    if opset != 17:
+        raise ValueError(f"opset is {opset}; the exporter writes opset 17")
+    import onnx_export  # the export path, not the network's: imported only when exporting
     module = module.eval()
     ids = torch.zeros((batch, seq_len), dtype=torch.long)
     mask = torch.ones((batch, seq_len), dtype=torch.long)
     axes = {0: "batch", 1: "sequence"}
-    with torch.no_grad():
-        torch.onnx.export(module, (ids, mask), path, input_names=["input_ids", "attention_mask"],
-                          output_names=["context"], opset_version=opset,
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "context": axes})
+    onnx_export.export(module, (ids, mask), path, ["input_ids", "attention_mask"], ["context"],
+                       {"input_ids": axes, "attention_mask": axes, "context": axes}, external=False)

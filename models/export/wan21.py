@@ -174,7 +174,7 @@ def export(a):
     wire = torch.bfloat16 if resolve_dtype(a.dtype, large_dtype) == torch.bfloat16 else torch.float32
     channels, text_dim = large_cfg["in_channels"], large_cfg["text_dim"]
     entries = []
-    exporter = family_manifest.Exporter(a.out, sizes, gen, log)
+    exporter = family_manifest.Exporter(a.out, sizes, log)
 
     def velocity_fn(m, latent, timestep, context):
         return m(latent, timestep, context)

@@ -188,13 +188,15 @@ class DecodeVideo(nn.Module):
 
 
 def export_decoder_onnx(vae, path, example_latent, opset_version=17):
-    """Writes decode_video as ONNX: input "latent" [batch, z, T, h, w], output "video"
-    [batch, frames, H, W, 3], all four sizes dynamic. Only the decoder path's weights are kept."""
-    torch.onnx.export(
-        DecodeVideo(vae).eval(), (example_latent,), path, opset_version=opset_version,
-        input_names=["latent"], output_names=["video"],
-        dynamic_axes={"latent": {0: "batch", 2: "T", 3: "h", 4: "w"},
-                      "video": {0: "batch", 1: "frames", 2: "H", 3: "W"}})
+    """Writes decode_video as ONNX by the exporter's own path (onnx_export.export): input "latent"
+    [batch, z, T, h, w], output "video" [batch, frames, H, W, 3], all four sizes dynamic; only the
+    weights the decode path uses are written."""
+    if opset_version != 17:
+        raise ValueError(f"opset_version is {opset_version}; the exporter writes opset 17")
+    import onnx_export  # the export path, not the network's: imported only when exporting
+    onnx_export.export(DecodeVideo(vae).eval(), (example_latent,), path, ["latent"], ["video"],
+                       {"latent": {0: "batch", 2: "T", 3: "h", 4: "w"},
+                        "video": {0: "batch", 1: "frames", 2: "H", 3: "W"}}, external=False)
 
 
 def init_random_(module, seed):
