@@ -57,13 +57,19 @@ public final class PythonScripts {
         cmd.add(python);
         cmd.addAll(args);
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("timed out after " + minutes + " min: " + String.join(" ", cmd));
+            // output to a file, not a pipe, so the wait below can time out (reading a pipe to its end would block)
+            java.nio.file.Path log = java.nio.file.Files.createTempFile("python-", ".log");
+            try {
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
+                    p.destroyForcibly();
+                    throw new IllegalStateException("timed out after " + minutes + " min: " + String.join(" ", cmd)
+                            + "\n" + java.nio.file.Files.readString(log));
+                }
+                return new Outcome(p.exitValue(), java.nio.file.Files.readString(log, StandardCharsets.UTF_8));
+            } finally {
+                java.nio.file.Files.deleteIfExists(log);
             }
-            return new Outcome(p.exitValue(), new String(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + String.join(" ", cmd), e);
         } catch (InterruptedException e) {
